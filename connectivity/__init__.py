@@ -1,0 +1,49 @@
+"""connectivity: plan where public Wi-Fi and telecom infrastructure should go.
+
+The data flow runs one way: scenario → layers → demand cells and candidate sites → coverage →
+ranking → outputs. The library only adds a ``NullHandler`` to its logger; the command line
+configures logging.
+
+Examples
+--------
+>>> import connectivity
+>>> scenario = connectivity.load_scenario("scenarios/bogota_public_wifi.yaml")  # doctest: +SKIP
+>>> results = connectivity.run_scenario(scenario, write=False)  # doctest: +SKIP
+>>> results.summary["pct_people_covered_after"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+
+from connectivity._version import __version__
+from connectivity.errors import (
+    ConnectivityError,
+    InputFileError,
+    LayerError,
+    MissingColumnError,
+    NoCRSError,
+    OptimisationError,
+    OutputError,
+    ScenarioError,
+)
+from connectivity.pipeline import Results, run_scenario
+from connectivity.scenario import Scenario, load_scenario
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "ConnectivityError",
+    "InputFileError",
+    "LayerError",
+    "MissingColumnError",
+    "NoCRSError",
+    "OptimisationError",
+    "OutputError",
+    "Results",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_scenario",
+    "run_scenario",
+]

@@ -1,0 +1,398 @@
+"""Reading input layers: the only place where connectivity reads data files.
+
+Every layer is read, cleaned and brought into one metric CRS here, and every cleaning step is
+logged as counts (rows dropped for sentinel coordinates, points outside the territory,
+repaired polygons, byte-order marks, stray spaces in column names). What lies downstream can
+then assume valid geometries, numeric columns and a single projected CRS.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from connectivity.errors import InputFileError, LayerError, MissingColumnError, NoCRSError
+from connectivity.scenario import LayerSpec
+
+logger = logging.getLogger(__name__)
+
+_TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
+_SENTINEL_ABS = 1e30
+
+
+@dataclass
+class LoadReport:
+    """What reading one layer did: rows in and out and every cleaning step, as counts."""
+
+    role: str
+    path: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    cleaned: dict[str, int] = field(default_factory=dict)
+
+    def add(self, what: str, count: int) -> None:
+        """Record ``count`` rows affected by the cleaning step ``what`` (zero is ignored)."""
+        if count:
+            self.cleaned[what] = self.cleaned.get(what, 0) + int(count)
+            logger.info("%s: %s: %d", self.role, what, count)
+
+
+def file_sha256(path: Path) -> str:
+    """Return the SHA-256 of a file (for ``run.json``)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def layer_files(spec: LayerSpec) -> list[Path]:
+    """Return every file on disk that makes up a layer (a Shapefile has several)."""
+    path = spec.path
+    if path.suffix.lower() == ".shp":
+        return sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+    return [path]
+
+
+def _is_table(spec: LayerSpec) -> bool:
+    return spec.path.suffix.lower() in _TABLE_SUFFIXES
+
+
+def _has_bom(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(3) == codecs.BOM_UTF8
+
+
+def _csv_encoding(spec: LayerSpec) -> str:
+    if spec.encoding:
+        return spec.encoding
+    return "utf-8-sig"
+
+
+def _read_csv(spec: LayerSpec, report: LoadReport | None, nrows: int | None = None) -> pd.DataFrame:
+    path = spec.path
+    if not path.exists():
+        raise InputFileError(f"{path}: file not found")
+    encoding = _csv_encoding(spec)
+    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    try:
+        frame = pd.read_csv(
+            path, encoding=encoding, sep=sep, engine="python", dtype=str, nrows=nrows,
+            keep_default_na=False, na_values=[""],
+        )
+    except UnicodeDecodeError as exc:
+        raise LayerError(
+            f"{path}: text is not valid {encoding} (byte {exc.start}); set 'encoding' for this "
+            "layer in the scenario, for example encoding: cp1252"
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
+        raise LayerError(f"{path}: cannot read as a table: {exc}") from None
+    if report is not None and encoding.lower().replace("_", "-") == "utf-8-sig" and _has_bom(path):
+        report.add("UTF-8 byte-order mark removed from the header", 1)
+    return _strip_columns(frame, report)
+
+
+def _strip_columns(frame: pd.DataFrame, report: LoadReport | None) -> pd.DataFrame:
+    stripped = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    changed = sum(a != b for a, b in zip(map(str, frame.columns), stripped, strict=True))
+    if report is not None:
+        report.add("column names with stray spaces trimmed", changed)
+    frame.columns = pd.Index(stripped)
+    return frame
+
+
+def read_columns(spec: LayerSpec) -> list[str]:
+    """Return the column names of a layer (trimmed), without reading its rows.
+
+    Raises
+    ------
+    InputFileError
+        If the file does not exist.
+    LayerError
+        If the file cannot be read.
+    """
+    if not spec.path.exists():
+        raise InputFileError(f"{spec.path}: file not found")
+    if _is_table(spec):
+        return list(_read_csv(spec, None, nrows=0).columns)
+    try:
+        info = pyogrio.read_info(spec.path, layer=spec.layer)
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
+    return [str(c).strip() for c in info["fields"]]
+
+
+def read_table(spec: LayerSpec, *, role: str) -> tuple[pd.DataFrame, LoadReport]:
+    """Read a table (CSV, or the attributes of a vector file) with every column as text.
+
+    Parameters
+    ----------
+    spec
+        The table in the scenario.
+    role
+        Name used in log lines and reports, for example ``"demand.join.table"``.
+
+    Returns
+    -------
+    DataFrame, LoadReport
+    """
+    report = LoadReport(role=role, path=str(spec.path))
+    if _is_table(spec):
+        frame = _read_csv(spec, report)
+    else:
+        frame = pd.DataFrame(_read_vector(spec, report).drop(columns="geometry"))
+    report.rows_read = len(frame)
+    frame = _apply_filter(frame, spec, report)
+    report.rows_kept = len(frame)
+    return frame, report
+
+
+def _read_vector(spec: LayerSpec, report: LoadReport) -> gpd.GeoDataFrame:
+    if not spec.path.exists():
+        raise InputFileError(f"{spec.path}: file not found")
+    kwargs: dict[str, Any] = {}
+    if spec.layer:
+        kwargs["layer"] = spec.layer
+    if spec.encoding:
+        kwargs["encoding"] = spec.encoding
+    try:
+        gdf = gpd.read_file(spec.path, engine="pyogrio", **kwargs)
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
+    return _strip_columns(gdf, report)
+
+
+def _apply_filter(frame: pd.DataFrame, spec: LayerSpec, report: LoadReport) -> pd.DataFrame:
+    if not spec.filter:
+        return frame
+    keep = np.ones(len(frame), dtype=bool)
+    for column, wanted in spec.filter.items():
+        require_columns(frame, [column], spec.path, report.role)
+        values = wanted if isinstance(wanted, list) else [wanted]
+        as_text = {str(v).strip() for v in values}
+        col = frame[column]
+        text = col.astype(str).str.strip()
+        # numbers written as 2 or 2.0 in the file both match 2 in the scenario
+        numeric = pd.to_numeric(col, errors="coerce")
+        wanted_num = pd.to_numeric(pd.Series(list(as_text)), errors="coerce").dropna()
+        match = text.isin(as_text).to_numpy(dtype=bool, copy=True)
+        if len(wanted_num):
+            match = match | numeric.isin(wanted_num.to_list()).to_numpy(dtype=bool)
+        keep &= match
+    report.add(f"rows left out by the filter {spec.filter}", int((~keep).sum()))
+    return frame.loc[keep]  # keeps the file's row numbers for messages
+
+
+def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, role: str) -> None:
+    """Raise :class:`MissingColumnError` naming every missing column and the ones that exist."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        have = ", ".join(str(c) for c in frame.columns if c != "geometry")
+        raise MissingColumnError(
+            f"{path} ({role}): column(s) {', '.join(repr(c) for c in missing)} not found. "
+            f"Columns there: {have}"
+        )
+
+
+def to_number(
+    series: pd.Series, *, path: Path, role: str, report: LoadReport | None = None
+) -> pd.Series:
+    """Convert a text column to floats, mending decimal commas (``4,61``) and stray spaces.
+
+    Raises
+    ------
+    LayerError
+        Naming the first rows (counted from 1 after the header) whose value is not a number.
+    """
+    if pd.api.types.is_numeric_dtype(series):
+        return series.astype(float)
+    text = series.astype("string").str.strip()
+    mended = text.str.replace(r"\s+", "", regex=True)
+    comma = mended.str.fullmatch(r"[-+]?\d+,\d+", na=False)
+    mended = mended.where(~comma, mended.str.replace(",", ".", regex=False))
+    if report is not None:
+        report.add(f"values in '{series.name}' mended (decimal comma or stray space)",
+                   int((mended != text).fillna(False).sum()))
+    values = pd.to_numeric(mended, errors="coerce")
+    bad = values.isna() & text.notna() & (text != "")
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in series.index[bad.to_numpy()][:5])
+        raise LayerError(
+            f"{path} ({role}): column '{series.name}' has values that are not numbers "
+            f"(rows {rows}, counted from 1 after the header; first: {text[bad].iloc[0]!r})"
+        )
+    return values.astype(float)
+
+
+def _parse_crs(value: Any, path: Path, role: str) -> CRS:
+    try:
+        return CRS.from_user_input(value)
+    except CRSError as exc:
+        raise LayerError(f"{path} ({role}): cannot understand the CRS {value!r}: {exc}") from None
+
+
+def read_layer(
+    spec: LayerSpec,
+    *,
+    role: str,
+    metric_crs: str,
+    geometry: str = "any",
+    clip_to: shapely.Geometry | None = None,
+) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    """Read a vector layer or a CSV of points, clean it and project it to ``metric_crs``.
+
+    Cleaning, each step logged as a count: rows left out by the scenario's filter; points with
+    missing, non-finite or sentinel coordinates (for example ``-1.797e308``); points that fall
+    outside ``clip_to`` (bad geocodes); invalid polygons repaired with ``make_valid``; empty
+    geometries; stray spaces in column names; a UTF-8 byte-order mark.
+
+    Parameters
+    ----------
+    spec
+        The layer in the scenario.
+    role
+        Name used in log lines, reports and errors, for example ``"candidates.layers[0]"``.
+    metric_crs
+        Projected CRS (metres) every layer is brought into.
+    geometry
+        ``"point"``, ``"polygon"`` or ``"any"``: the geometry type the layer must hold.
+    clip_to
+        Polygon in ``metric_crs``; points outside it are dropped (and counted).
+
+    Returns
+    -------
+    GeoDataFrame, LoadReport
+
+    Raises
+    ------
+    InputFileError
+        The file does not exist.
+    NoCRSError
+        The layer has no CRS and the scenario declares none.
+    MissingColumnError
+        A coordinate or filter column is missing.
+    LayerError
+        The layer is empty, holds the wrong geometry type, or cannot be read.
+    """
+    report = LoadReport(role=role, path=str(spec.path))
+    if _is_table(spec):
+        gdf = _points_from_table(spec, report)
+    else:
+        gdf = _read_vector(spec, report)
+        report.rows_read = len(gdf)
+        if spec.crs:
+            gdf = gdf.set_crs(_parse_crs(spec.crs, spec.path, role), allow_override=True)
+        if gdf.crs is None:
+            raise NoCRSError(
+                f"{spec.path} ({role}): the layer has no CRS; add 'crs: EPSG:4326' (or the right "
+                "code) for this layer in the scenario, or a .prj file beside a Shapefile"
+            )
+        gdf = _apply_filter(gdf, spec, report)
+    if len(gdf) == 0:
+        raise LayerError(f"{spec.path} ({role}): the layer has no rows (after the filter)")
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    report.add("rows with empty geometry dropped", int(empty.sum()))
+    gdf = gdf.loc[~empty.to_numpy()]
+    gdf = _check_geometry_type(gdf, geometry, spec.path, role)
+    if geometry == "point":
+        gdf = _drop_bad_points(gdf, report)
+    else:
+        invalid = ~gdf.geometry.is_valid
+        if invalid.any():
+            gdf = gdf.copy()
+            gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
+            report.add("invalid polygons repaired (make_valid)", int(invalid.sum()))
+    gdf = gdf.to_crs(metric_crs)
+    if geometry == "polygon":
+        gdf = gdf.copy()
+        gdf["geometry"] = _polygonal_part(gdf.geometry.to_numpy())
+    if clip_to is not None and geometry == "point":
+        inside = shapely.contains_xy(clip_to, gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())
+        report.add("points outside the territory dropped", int((~inside).sum()))
+        gdf = gdf.loc[inside]
+    gdf = gdf.reset_index(drop=True)
+    report.rows_kept = len(gdf)
+    logger.info("%s: read %d rows from %s, kept %d", role, report.rows_read, spec.path.name,
+                report.rows_kept)
+    return gdf, report
+
+
+def _points_from_table(spec: LayerSpec, report: LoadReport) -> gpd.GeoDataFrame:
+    frame = _read_csv(spec, report)
+    report.rows_read = len(frame)
+    if not spec.x_column or not spec.y_column:
+        raise LayerError(
+            f"{spec.path} ({report.role}): a CSV layer needs 'x_column' and 'y_column' "
+            f"(for example LONGITUD and LATITUD). Columns there: {', '.join(frame.columns)}"
+        )
+    require_columns(frame, [spec.x_column, spec.y_column], spec.path, report.role)
+    frame = _apply_filter(frame, spec, report)
+    x = to_number(frame[spec.x_column], path=spec.path, role=report.role, report=report)
+    y = to_number(frame[spec.y_column], path=spec.path, role=report.role, report=report)
+    crs = _parse_crs(spec.crs or "EPSG:4326", spec.path, report.role)
+    geoms = gpd.points_from_xy(x.fillna(np.nan), y.fillna(np.nan))
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=crs)
+
+
+def _check_geometry_type(
+    gdf: gpd.GeoDataFrame, geometry: str, path: Path, role: str
+) -> gpd.GeoDataFrame:
+    if geometry == "any" or len(gdf) == 0:
+        return gdf
+    types = gdf.geometry.geom_type
+    if geometry == "point":
+        multi = types == "MultiPoint"
+        if multi.any():  # a single-point MultiPoint is common in exports; take its centroid
+            gdf = gdf.copy()
+            gdf.loc[multi, "geometry"] = gdf.geometry[multi].centroid
+        ok = gdf.geometry.geom_type == "Point"
+    else:
+        ok = types.isin(["Polygon", "MultiPolygon", "GeometryCollection"])
+    if not ok.all():
+        first = int(np.flatnonzero(~ok.to_numpy())[0])
+        raise LayerError(
+            f"{path} ({role}): expected {geometry} geometries, found "
+            f"{', '.join(sorted(set(types[~ok])))} (first at row {first})"
+        )
+    return gdf
+
+
+def _drop_bad_points(gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
+    x = gdf.geometry.x.to_numpy()
+    y = gdf.geometry.y.to_numpy()
+    bad = ~np.isfinite(x) | ~np.isfinite(y) | (np.abs(x) > _SENTINEL_ABS) | (
+        np.abs(y) > _SENTINEL_ABS
+    )
+    if gdf.crs is not None and gdf.crs.is_geographic:
+        bad |= (np.abs(x) > 180) | (np.abs(y) > 90)
+    report.add("rows with missing, non-finite or sentinel coordinates dropped", int(bad.sum()))
+    return gdf.loc[~bad]
+
+
+def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
+    """Keep only the polygonal part of each geometry (make_valid may add lines or points)."""
+    out = geoms.copy()
+    for i, g in enumerate(geoms):
+        if g.geom_type == "GeometryCollection":
+            polys = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
+            out[i] = shapely.union_all(polys) if polys else shapely.Polygon()
+    return out
+
+
+def to_metric_crs(gdf: gpd.GeoDataFrame, metric_crs: str) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in ``metric_crs``, refusing layers without a CRS."""
+    if gdf.crs is None:
+        raise NoCRSError("a layer has no CRS; set one before use")
+    return gdf.to_crs(metric_crs)

@@ -1,0 +1,202 @@
+"""Outputs: the only place where connectivity writes files.
+
+Everything for one run is written into a temporary folder beside the destination and moved into
+place only when every file was written; a failed run leaves the previous outputs as they were.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from connectivity._version import __version__
+from connectivity.errors import OutputError
+from connectivity.layers import file_sha256
+from connectivity.pipeline import Results
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["OUTPUT_FILES", "write_outputs"]
+
+OUTPUT_FILES = [
+    "connectivity.gpkg",
+    "selected_sites.csv",
+    "summary_by_locality.csv",
+    "map.html",
+    "map.png",
+    "run.json",
+]
+_MARKER = "run.json"
+
+
+def write_outputs(
+    results: Results, out_dir: Path, *, progress: Callable[[str, int], Any] | None = None
+) -> list[Path]:
+    """Write every output of a run into ``out_dir``, all or nothing.
+
+    Parameters
+    ----------
+    results
+        A finished run.
+    out_dir
+        Destination folder. If it exists it must hold an earlier connectivity run (a
+        ``run.json``); it is replaced only once the new outputs are complete.
+    progress
+        Optional progress-bar factory.
+
+    Returns
+    -------
+    list of Path
+        The files written, in their final place.
+
+    Raises
+    ------
+    OutputError
+        ``out_dir`` is a file, or a non-empty folder that is not an earlier run.
+    """
+    out_dir = Path(out_dir).resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / _MARKER).exists():
+        raise OutputError(
+            f"{out_dir}: the folder holds other files and no earlier run ({_MARKER}); "
+            "choose an empty or new folder so nothing of yours is replaced"
+        )
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot create the output folder: {exc}") from None
+    try:
+        _write_all(results, tmp, progress)
+        _swap_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    logger.info("outputs: %d files in %s", len(OUTPUT_FILES), out_dir)
+    return [out_dir / name for name in OUTPUT_FILES]
+
+
+def _swap_into_place(tmp: Path, out_dir: Path) -> None:
+    old = None
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        old.rmdir()
+        os.replace(out_dir, old)
+    try:
+        os.replace(tmp, out_dir)
+    except OSError:
+        if old is not None:
+            os.replace(old, out_dir)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_all(results: Results, folder: Path, progress: Callable[[str, int], Any] | None) -> None:
+    from connectivity.outputs import figures, tables, webmap
+
+    language = results.scenario.output.language
+    bar = progress("writing outputs", len(OUTPUT_FILES)) if progress else None
+    seconds: dict[str, float] = {}
+
+    def step(name: str, func: Callable[[], None]) -> None:
+        start = time.perf_counter()
+        func()
+        seconds[name] = round(time.perf_counter() - start, 3)
+        if bar is not None:
+            bar.update(1)
+
+    step("connectivity.gpkg", lambda: write_geopackage(results, folder / "connectivity.gpkg"))
+    step("selected_sites.csv", lambda: _csv(tables.selected_sites_table(results),
+                                            folder / "selected_sites.csv"))
+    step("summary_by_locality.csv", lambda: _csv(tables.summary_by_locality(results),
+                                                 folder / "summary_by_locality.csv"))
+    step("map.html", lambda: webmap.build_map(results, language=language).save(
+        str(folder / "map.html")))
+    step("map.png", lambda: figures.write_overview_png(results, folder / "map.png",
+                                                       language=language))
+    step("run.json", lambda: write_manifest(results, folder, seconds))
+    if bar is not None:
+        bar.close()
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def geopackage_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
+    """Return the GeoPackage layers by name, in the scenario's metric CRS."""
+    from connectivity.outputs.tables import summary_by_locality
+
+    summary = summary_by_locality(results).rename(columns={"locality_code": "area_code"})
+    localities = results.territory.areas.merge(
+        summary.drop(columns="locality"), on="area_code", how="left"
+    )
+    return {
+        "localities": localities,
+        "demand_cells": results.cells,
+        "existing_wifi": results.existing_wifi,
+        "candidates": results.candidates,
+        "selected_sites": results.selected,
+        "gaps": results.gaps,
+    }
+
+
+def write_geopackage(results: Results, path: Path) -> None:
+    """Write every layer of a run to one GeoPackage (each layer with its CRS)."""
+    for name, layer in geopackage_layers(results).items():
+        layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+
+
+def write_manifest(results: Results, folder: Path, output_seconds: dict[str, float]) -> None:
+    """Write ``run.json``: version, scenario, input checksums, counts, timings, outputs."""
+    import geopandas
+    import numpy
+    import shapely
+
+    s = results.scenario
+    inputs = [
+        {"path": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+        for p in results.input_files
+    ]
+    manifest: dict[str, Any] = {
+        "connectivity_version": __version__,
+        "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "scenario_file": str(s.source) if s.source else None,
+        "scenario_sha256": file_sha256(s.source) if s.source and s.source.exists() else None,
+        "scenario": s.to_dict(),
+        "inputs": inputs,
+        "cleaning": [
+            {"layer": r.role, "path": r.path, "rows_read": r.rows_read, "rows_kept": r.rows_kept,
+             "cleaned": r.cleaned}
+            for r in results.load_reports
+        ],
+        "counts": results.counts,
+        "stage_seconds": results.stage_seconds,
+        "output_seconds": output_seconds,
+        "summary": {k: round(v, 3) for k, v in results.summary.items()},
+        "outputs": OUTPUT_FILES,
+        "environment": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "geopandas": geopandas.__version__,
+            "shapely": shapely.__version__,
+            "numpy": numpy.__version__,
+            "pandas": pd.__version__,
+        },
+    }
+    (folder / "run.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )

@@ -1,0 +1,110 @@
+"""The static overview map (``map.png``) for reports: matplotlib, no network needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from connectivity.outputs.i18n import Language, label  # noqa: E402
+from connectivity.outputs.webmap import (  # noqa: E402
+    DENSITY_COLOURS,
+    NEW_COLOUR,
+    SITE_COLOUR,
+    WIFI_COLOUR,
+    density_breaks,
+)
+from connectivity.pipeline import Results  # noqa: E402
+
+
+def _scale_bar(ax: plt.Axes, language: Language) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    span = (x1 - x0) / 5
+    nice = [100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000]
+    length = max(n for n in nice if n <= span) if span >= 100 else span
+    bx, by = x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.04
+    ax.plot([bx, bx + length], [by, by], color="black", lw=3, solid_capstyle="butt")
+    text = f"{length / 1000:g} {label('km', language)}"
+    ax.text(bx + length / 2, by + (y1 - y0) * 0.015, text, ha="center", va="bottom", fontsize=8)
+    ax.annotate(
+        label("north", language), xy=(0.95, 0.95), xytext=(0.95, 0.86),
+        xycoords="axes fraction", ha="center", va="center", fontsize=10, fontweight="bold",
+        arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5},
+    )
+
+
+def _panel(ax: plt.Axes, results: Results, bounds: tuple[float, float, float, float],
+           breaks: np.ndarray, language: Language, *, label_sites: int) -> None:
+    cells = results.cells
+    values = cells["people_without_internet"].to_numpy()
+    uncovered = ~cells["covered_after"].to_numpy()
+    cmap = ListedColormap(DENSITY_COLOURS)
+    norm = BoundaryNorm([0, *breaks.tolist(), np.inf], cmap.N)
+    cells.loc[uncovered].assign(v=values[uncovered]).plot(
+        ax=ax, column="v", cmap=cmap, norm=norm, linewidth=0
+    )
+    newly = cells["covered_by_rank"].to_numpy() > 0
+    if newly.any():
+        cells.loc[newly].plot(ax=ax, color=NEW_COLOUR, linewidth=0)
+    results.territory.areas.boundary.plot(ax=ax, color="#333333", linewidth=0.6)
+    if len(results.existing_wifi):
+        results.existing_wifi.plot(ax=ax, color=WIFI_COLOUR, markersize=6, zorder=4)
+    sel = results.selected
+    if len(sel):
+        sel.plot(ax=ax, color=SITE_COLOUR, markersize=14, marker="^", zorder=5,
+                 edgecolor="white", linewidth=0.3)
+        for row in sel.head(label_sites).itertuples():
+            ax.annotate(str(row.rank), (row.geometry.x, row.geometry.y), fontsize=6,
+                        xytext=(3, 3), textcoords="offset points", zorder=6)
+    x0, y0, x1, y1 = bounds
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    _scale_bar(ax, language)
+
+
+def write_overview_png(results: Results, path: Path, *, language: Language = "es") -> None:
+    """Write a two-panel static map: the whole territory and a zoom on the populated core."""
+    cells = results.cells
+    breaks = density_breaks(cells["people_without_internet"].to_numpy())
+    full = tuple(results.territory.areas.total_bounds)
+    centres = cells.geometry.centroid
+    pad = results.scenario.demand.cell_size_m * 5
+    zoom = (
+        float(np.quantile(centres.x, 0.01)) - pad, float(np.quantile(centres.y, 0.01)) - pad,
+        float(np.quantile(centres.x, 0.99)) + pad, float(np.quantile(centres.y, 0.99)) + pad,
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(14, 9), gridspec_kw={"width_ratios": [1, 2]})
+    _panel(axes[0], results, full, breaks, language, label_sites=0)  # type: ignore[arg-type]
+    axes[0].set_title(label("overview", language), fontsize=10)
+    _panel(axes[1], results, zoom, breaks, language, label_sites=20)
+    axes[1].set_title(label("urban_zoom", language), fontsize=10)
+    s = results.scenario
+    b = [int(v) for v in breaks]
+    ranges = [f"< {b[0]}", f"{b[0]}–{b[1]}", f"{b[1]}–{b[2]}", f"≥ {b[2]}"]
+    handles = [Patch(color=c, label=r) for c, r in zip(DENSITY_COLOURS, ranges, strict=True)]
+    handles += [
+        Patch(color=NEW_COLOUR, label=label("newly_covered", language)),
+        Line2D([], [], color=WIFI_COLOUR, marker="o", lw=0, label=label("existing_wifi", language)),
+        Line2D([], [], color=SITE_COLOUR, marker="^", lw=0,
+               label=label("selected_sites", language)),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=9, frameon=False,
+               title=label("density_legend", language, size=f"{s.demand.cell_size_m:g}"))
+    fig.suptitle(f"{label('title', language)}: {s.title} — {s.territory.name}", fontsize=13)
+    fig.text(0.99, 0.005, label("covered_radius", language, radius=f"{s.candidates.radius_m:g}"),
+             ha="right", fontsize=7, color="#555555")
+    fig.tight_layout(rect=(0, 0.1, 1, 0.96))
+    fig.savefig(path, dpi=130)
+    plt.close(fig)

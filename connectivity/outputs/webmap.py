@@ -1,0 +1,221 @@
+"""The interactive map (``map.html``) for officials: folium, labels from the translation table.
+
+Every text that comes from data is HTML-escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+import branca.colormap as cm
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element
+
+from connectivity.outputs.i18n import Language, label
+from connectivity.outputs.tables import summary_by_locality
+from connectivity.pipeline import Results
+
+DENSITY_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
+SITE_COLOUR = "#6a3d9a"
+WIFI_COLOUR = "#1f78b4"
+NEW_COLOUR = "#33a02c"
+
+
+def density_breaks(values: np.ndarray) -> np.ndarray:
+    """Return 3 rounded break points (quartiles) that split the cell values into 4 classes."""
+    positive = values[values > 0]
+    if len(positive) == 0:
+        return np.array([1.0, 2.0, 3.0])
+    q = np.quantile(positive, [0.25, 0.5, 0.75])
+    return np.maximum.accumulate(np.maximum(np.round(q), 1.0))
+
+
+def dissolve_by_class(
+    cells: gpd.GeoDataFrame, mask: np.ndarray, values: np.ndarray, breaks: np.ndarray
+) -> gpd.GeoDataFrame:
+    """Dissolve the masked cells into one multipolygon per value class (for light web maps)."""
+    classes = np.digitize(values, breaks)
+    rows = []
+    for k in range(len(breaks) + 1):
+        pick = mask & (classes == k)
+        if pick.any():
+            geom = shapely.coverage_union_all(cells.geometry.to_numpy()[pick])
+            rows.append({"cls": k, "n_cells": int(pick.sum()), "geometry": geom})
+    return gpd.GeoDataFrame(rows, columns=["cls", "n_cells", "geometry"], geometry="geometry",
+                            crs=cells.crs)
+
+
+def _esc(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _fmt(value: float, language: Language, digits: int = 0) -> str:
+    text = f"{value:,.{digits}f}"
+    if language == "es":  # 1.234.567,8
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text
+
+
+def build_map(results: Results, *, language: Language = "es") -> folium.Map:
+    """Build the folium map of a run.
+
+    Layers: localities (coloured by the share of people covered after the plan), uncovered
+    demand before and after the plan, cells newly covered, existing Wi-Fi zones and the ranked
+    sites with popups; a legend, a title and a layer control.
+    """
+    s = results.scenario
+    cells = results.cells
+    wgs = "EPSG:4326"
+    summary = summary_by_locality(results).set_index("locality_code")
+    areas = results.territory.areas.merge(
+        summary[["population", "pct_covered_before", "pct_covered_after"]],
+        left_on="area_code", right_index=True, how="left",
+    ).to_crs(wgs)
+
+    zoom_cells = cells.to_crs(wgs)
+    x0, y0, x1, y1 = zoom_cells.total_bounds
+    fmap = folium.Map(control_scale=True, prefer_canvas=True)
+    fmap.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
+
+    # localities: choropleth of % covered after
+    pct = areas["pct_covered_after"].fillna(0.0).to_numpy()
+    top = max(float(pct.max()), 1.0)
+    colours = cm.LinearColormap(["#f7fbff", "#6baed6", "#08306b"], vmin=0.0, vmax=top)
+    colours.caption = label("pct_after_legend", language)
+    props = pd.DataFrame(
+        {
+            "name": [_esc(n) for n in areas["area_name"]],
+            "pop": [_fmt(v, language) for v in areas["population"].fillna(0.0)],
+            "before": [_fmt(v, language, 2) for v in areas["pct_covered_before"].fillna(0.0)],
+            "after": [_fmt(v, language, 2) for v in pct],
+            "pct": pct,
+        }
+    )
+    loc_gdf = gpd.GeoDataFrame(props, geometry=areas.geometry.simplify(0.0002).to_numpy(),
+                               crs=wgs)
+    folium.GeoJson(
+        loc_gdf,
+        name=label("localities", language),
+        style_function=lambda f: {
+            "fillColor": colours(f["properties"]["pct"]), "color": "#444444", "weight": 1.2,
+            "fillOpacity": 0.35,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["name", "pop", "before", "after"],
+            aliases=[label("locality", language), label("population", language),
+                     label("pct_before", language), label("pct_after", language)],
+        ),
+    ).add_to(fmap)
+    colours.add_to(fmap)
+
+    # uncovered demand before / after, in four density classes
+    values = cells["people_without_internet"].to_numpy()
+    breaks = density_breaks(values)
+    for key, mask, show in (
+        ("uncovered_before", ~cells["covered_before"].to_numpy(), False),
+        ("uncovered_after", ~cells["covered_after"].to_numpy(), True),
+    ):
+        layer = dissolve_by_class(cells, mask, values, breaks).to_crs(wgs)
+        folium.GeoJson(
+            layer, name=label(key, language), show=show,
+            style_function=lambda f: {
+                "fillColor": DENSITY_COLOURS[f["properties"]["cls"]], "color": "none",
+                "weight": 0, "fillOpacity": 0.7,
+            },
+        ).add_to(fmap)
+
+    newly = cells["covered_by_rank"].to_numpy() > 0
+    if newly.any():
+        geom = shapely.coverage_union_all(cells.geometry.to_numpy()[newly])
+        folium.GeoJson(
+            gpd.GeoDataFrame({"n": [int(newly.sum())]}, geometry=[geom], crs=cells.crs).to_crs(wgs),
+            name=label("newly_covered", language),
+            style_function=lambda f: {"fillColor": NEW_COLOUR, "color": NEW_COLOUR, "weight": 1,
+                                      "fillOpacity": 0.6},
+        ).add_to(fmap)
+
+    wifi_group = folium.FeatureGroup(name=label("existing_wifi", language))
+    for name, pt in zip(results.existing_wifi["name"], results.existing_wifi.to_crs(wgs).geometry,
+                        strict=True):
+        folium.CircleMarker(
+            [pt.y, pt.x], radius=4, color=WIFI_COLOUR, fill=True, fill_opacity=0.9, weight=1,
+            tooltip=folium.Tooltip(_esc(name) if name else label("existing_wifi", language)),
+        ).add_to(wifi_group)
+    wifi_group.add_to(fmap)
+
+    sites_group = folium.FeatureGroup(name=label("selected_sites", language))
+    sel = results.selected.to_crs(wgs)
+    n = max(len(sel), 1)
+    for row, pt in zip(sel.itertuples(index=False), sel.geometry, strict=True):
+        popup = (
+            f"<b>{_esc(label('rank', language))} {int(row.rank)}</b><br>"
+            f"{_esc(label('name', language))}: {_esc(row.name)}<br>"
+            f"{_esc(label('type', language))}: {_esc(row.type)}<br>"
+            f"{_esc(label('locality', language))}: {_esc(row.locality)}<br>"
+            f"{_esc(label('new_people', language))}: {_fmt(row.new_people_covered, language)}<br>"
+            f"{_esc(label('gain', language))}: {_fmt(row.new_priority_weight, language, 1)}"
+        )
+        size = 9 - 5 * (int(row.rank) - 1) / n
+        folium.CircleMarker(
+            [pt.y, pt.x], radius=size, color="#ffffff", weight=1.5, fill=True,
+            fill_color=SITE_COLOUR, fill_opacity=0.95,
+            popup=folium.Popup(popup, max_width=320),
+            tooltip=folium.Tooltip(f"{int(row.rank)}. {_esc(row.name)}"),
+        ).add_to(sites_group)
+    sites_group.add_to(fmap)
+
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    fmap.get_root().html.add_child(Element(_title_html(results, language)))
+    fmap.get_root().html.add_child(Element(_legend_html(results, breaks, language)))
+    return fmap
+
+
+def _title_html(results: Results, language: Language) -> str:
+    s = results.scenario
+    date = dt.date.today().isoformat()
+    return (
+        '<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
+        'padding:6px 12px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);'
+        'font:14px sans-serif"><b>'
+        f"{_esc(label('title', language))}: {_esc(s.title)}</b><br>"
+        f'<span style="font-size:12px">{_esc(s.territory.name)} · '
+        f"{_esc(label('generated', language))} {date}</span></div>"
+    )
+
+
+def _legend_html(results: Results, breaks: np.ndarray, language: Language) -> str:
+    s = results.scenario
+    size = f"{s.demand.cell_size_m:g}"
+    b = [int(v) for v in breaks]
+    ranges = [f"&lt; {b[0]}", f"{b[0]}–{b[1]}", f"{b[1]}–{b[2]}", f"&ge; {b[2]}"]
+    swatches = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:14px;background:{c};'
+        f'margin-right:6px;vertical-align:middle"></span>{r}</div>'
+        for c, r in zip(DENSITY_COLOURS, ranges, strict=True)
+    )
+
+    def dot(colour: str, text: str) -> str:
+        return (
+            f'<div><span style="display:inline-block;width:12px;height:12px;border-radius:50%;'
+            f'background:{colour};margin-right:6px;vertical-align:middle"></span>{text}</div>'
+        )
+
+    return (
+        '<div style="position:fixed;bottom:30px;left:10px;z-index:9999;background:white;'
+        'padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);'
+        'font:12px sans-serif;max-width:260px">'
+        f"<b>{_esc(label('density_legend', language, size=size))}</b>{swatches}"
+        f'<div style="margin-top:6px"></div>'
+        f"{dot(NEW_COLOUR, _esc(label('newly_covered', language)))}"
+        f"{dot(WIFI_COLOUR, _esc(label('existing_wifi', language)))}"
+        f"{dot(SITE_COLOUR, _esc(label('selected_sites', language)))}"
+        f'<div style="margin-top:6px;color:#555">'
+        f"{_esc(label('covered_radius', language, radius=f'{s.candidates.radius_m:g}'))}</div>"
+        "</div>"
+    )

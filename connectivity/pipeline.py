@@ -1,0 +1,297 @@
+"""The one orchestration: scenario → layers → demand & sites → coverage → ranking → outputs."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from connectivity import coverage, demand, gaps, optimise, sites, territory
+from connectivity.errors import LayerError
+from connectivity.layers import LoadReport, layer_files, read_layer, read_table
+from connectivity.scenario import LayerSpec, Scenario
+
+logger = logging.getLogger(__name__)
+
+ProgressFactory = Callable[[str, int], Any]
+"""Makes a progress bar: called with a label and a total, returns an object with
+``update(n)`` and ``close()`` (a ``tqdm`` bar fits)."""
+
+
+@dataclass
+class Results:
+    """Everything a run produced, in the scenario's metric CRS.
+
+    Attributes
+    ----------
+    scenario
+        The resolved scenario.
+    territory
+        Areas and rural land.
+    cells
+        Demand cells with ``covered_before``, ``covered_after`` and ``covered_by_rank``
+        (0 when not covered by a new site).
+    existing_wifi
+        Existing public Wi-Fi zones used for coverage.
+    candidates
+        Every candidate site, with ``rank`` (0 when not chosen).
+    selected
+        The chosen sites in rank order with their gains.
+    gaps
+        Uncovered demand after the plan, dissolved.
+    gaps_before
+        Uncovered demand before the plan, dissolved.
+    stage_seconds
+        Wall time of each stage.
+    counts
+        Row counts worth reporting (cells, candidates, pairs ...).
+    load_reports
+        What reading each layer cleaned.
+    input_files
+        Every file read.
+    """
+
+    scenario: Scenario
+    territory: territory.Territory
+    cells: gpd.GeoDataFrame
+    existing_wifi: gpd.GeoDataFrame
+    candidates: gpd.GeoDataFrame
+    selected: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame
+    gaps_before: gpd.GeoDataFrame
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    load_reports: list[LoadReport] = field(default_factory=list)
+    input_files: list[Path] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, float]:
+        """City-wide key figures: people, coverage before/after, sites and cost."""
+        c = self.cells
+        pop = float(c["population"].sum())
+        weight = float(c["demand_weight"].sum())
+        before = c["covered_before"].to_numpy()
+        after = c["covered_after"].to_numpy()
+        return {
+            "population": pop,
+            "people_without_internet": float(c["people_without_internet"].sum()),
+            "demand_weight": weight,
+            "people_covered_before": float(c.loc[before, "population"].sum()),
+            "people_covered_after": float(c.loc[after, "population"].sum()),
+            "pct_people_covered_before": _pct(c.loc[before, "population"].sum(), pop),
+            "pct_people_covered_after": _pct(c.loc[after, "population"].sum(), pop),
+            "pct_weight_covered_before": _pct(c.loc[before, "demand_weight"].sum(), weight),
+            "pct_weight_covered_after": _pct(c.loc[after, "demand_weight"].sum(), weight),
+            "sites_selected": float(len(self.selected)),
+            "total_cost": float(self.selected["cost"].sum()) if len(self.selected) else 0.0,
+        }
+
+
+def _pct(part: float, whole: float) -> float:
+    return float(100.0 * part / whole) if whole > 0 else 0.0
+
+
+class _Stages:
+    def __init__(self, progress: ProgressFactory | None) -> None:
+        self.seconds: dict[str, float] = {}
+        self.progress = progress
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - start, 3)
+        logger.info("stage %s done in %.2f s", name, self.seconds[name])
+
+
+def run_scenario(
+    scenario: Scenario,
+    *,
+    out_dir: Path | None = None,
+    write: bool = True,
+    progress: ProgressFactory | None = None,
+) -> Results:
+    """Run a scenario end to end and (by default) write its outputs.
+
+    Parameters
+    ----------
+    scenario
+        A scenario from :func:`connectivity.load_scenario`.
+    out_dir
+        Folder for the outputs; default ``<output.folder>/<scenario name>``.
+    write
+        Write the outputs (atomically: all of them or none).
+    progress
+        Optional progress-bar factory for the long stages (the CLI passes ``tqdm``).
+
+    Returns
+    -------
+    Results
+
+    Raises
+    ------
+    ConnectivityError
+        On any bad input; nothing is written then and earlier outputs stay as they were.
+    """
+    stages = _Stages(progress)
+    reports: list[LoadReport] = []
+    files: list[Path] = []
+    metric = scenario.territory.metric_crs
+
+    def load(spec: LayerSpec, role: str, **kwargs: Any) -> gpd.GeoDataFrame:
+        gdf, report = read_layer(spec, role=role, metric_crs=metric, **kwargs)
+        reports.append(report)
+        files.extend(layer_files(spec))
+        return gdf
+
+    t = scenario.territory
+    with stages.stage("territory"):
+        bounds = load(t.boundaries, "territory.boundaries", geometry="polygon")
+        for col in (t.id_column, t.name_column):
+            if col not in bounds.columns:
+                raise LayerError(f"{t.boundaries.path}: column '{col}' not found")
+        rural_layer = (
+            load(t.rural_layer, "territory.rural_layer", geometry="polygon")
+            if t.rural_layer else None
+        )
+        terr = territory.territory_from_layers(
+            bounds, id_column=t.id_column, name_column=t.name_column, include=t.include,
+            rural_ids=t.rural_ids, rural_layer=rural_layer,
+        )
+        outline = terr.outline
+        shapely.prepare(outline)
+
+    d = scenario.demand
+    with stages.stage("demand"):
+        layer = load(d.layer, "demand.layer", geometry="polygon")
+        table = None
+        if d.join is not None:
+            table, report = read_table(d.join.table, role="demand.join.table")
+            reports.append(report)
+            files.extend(layer_files(d.join.table))
+        if t.include:  # a study area: keep the units that reach into it
+            layer = layer[layer.intersects(outline)].reset_index(drop=True)
+        units = demand.units_from_layers(layer, table, d)
+        cells = demand.cells_from_units(
+            units, terr, cell_size_m=d.cell_size_m, groups=d.groups,
+            rural_multiplier=d.rural_multiplier, snap_distance_m=d.snap_distance_m,
+        )
+        if len(cells) == 0:
+            raise LayerError(f"{d.layer.path}: no populated cell falls inside the territory")
+        centres = demand.cell_centres(cells)
+
+    e = scenario.existing_coverage
+    with stages.stage("existing_coverage"):
+        if e.wifi is not None:
+            wifi_raw = load(e.wifi, "existing_coverage.wifi", geometry="point", clip_to=outline)
+            name = (wifi_raw[e.name_column].astype(str) if e.name_column
+                    else pd.Series([""] * len(wifi_raw)))
+            wifi = gpd.GeoDataFrame({"name": name.to_numpy()}, geometry=wifi_raw.geometry,
+                                    crs=wifi_raw.crs)
+        else:
+            wifi = gpd.GeoDataFrame({"name": []}, geometry=[], crs=metric)
+        wifi_xy = np.column_stack([wifi.geometry.x, wifi.geometry.y]) if len(wifi) else (
+            np.zeros((0, 2)))
+        covered_before = coverage.covered_by_points(centres, wifi_xy, e.radius_m)
+        logger.info("existing coverage: %d zones cover %d cells", len(wifi),
+                    int(covered_before.sum()))
+
+    c = scenario.candidates
+    with stages.stage("candidates"):
+        loaded = [
+            (spec, load(spec, f"candidates.layers[{i}] ({spec.type})", geometry="point",
+                        clip_to=outline))
+            for i, spec in enumerate(c.layers)
+        ]
+        cand = sites.candidates_from_layers(loaded, terr, merge_distance_m=c.merge_distance_m)
+        if len(cand) == 0:
+            raise LayerError("candidates: no candidate site falls inside the territory")
+
+    with stages.stage("coverage_matrix"):
+        cand_xy = np.column_stack([cand.geometry.x, cand.geometry.y])
+        matrix = coverage.coverage_matrix(cand_xy, centres, c.radius_m)
+
+    m = scenario.method
+    with stages.stage("ranking"):
+        bar = progress("ranking sites", m.sites or len(cand)) if progress else None
+        ranking = optimise.greedy_ranking(
+            matrix, cells["demand_weight"].to_numpy(), k=m.sites, budget=m.budget,
+            costs=cand["cost"].to_numpy(), covered=covered_before,
+            progress=bar.update if bar is not None else None,
+        )
+        if bar is not None:
+            bar.close()
+        cells["covered_before"] = covered_before
+        cells["covered_after"] = ranking.covered
+        by_rank = np.zeros(len(cells), dtype=np.int64)
+        for rank, newly in enumerate(ranking.newly_covered, start=1):
+            by_rank[newly] = rank
+        cells["covered_by_rank"] = by_rank
+        selected = _selected_table(cand, cells, ranking)
+        cand = cand.copy()
+        cand["rank"] = 0
+        cand.loc[ranking.sites, "rank"] = np.arange(1, len(ranking.sites) + 1)
+
+    with stages.stage("gaps"):
+        gaps_after = gaps.gaps_from_cells(cells, cells["covered_after"].to_numpy())
+        gaps_before = gaps.gaps_from_cells(cells, cells["covered_before"].to_numpy())
+
+    results = Results(
+        scenario=scenario, territory=terr, cells=cells, existing_wifi=wifi, candidates=cand,
+        selected=selected, gaps=gaps_after, gaps_before=gaps_before,
+        stage_seconds=stages.seconds,
+        counts={
+            "areas": len(terr.areas), "demand_cells": len(cells), "existing_wifi": len(wifi),
+            "candidates": len(cand), "coverage_pairs": int(matrix.nnz),
+            "sites_selected": len(selected), "gap_polygons": len(gaps_after),
+        },
+        load_reports=reports,
+        input_files=sorted(set(files)),
+    )
+    if write:
+        from connectivity.outputs import write_outputs  # only outputs writes
+
+        start = time.perf_counter()
+        write_outputs(results, out_dir or scenario.output_dir, progress=progress)
+        logger.info("stage outputs done in %.2f s", time.perf_counter() - start)
+    return results
+
+
+def _selected_table(
+    cand: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, ranking: optimise.Ranking
+) -> gpd.GeoDataFrame:
+    pop = cells["population"].to_numpy()
+    weight = cells["demand_weight"].to_numpy()
+    total_weight = float(weight.sum())
+    base = float(weight[cells["covered_before"].to_numpy()].sum())
+    cumulative = base + np.cumsum(ranking.gains)
+    sel = cand.iloc[ranking.sites].reset_index(drop=True)
+    lonlat = sel.geometry.to_crs("EPSG:4326")
+    out = gpd.GeoDataFrame(
+        {
+            "rank": np.arange(1, len(sel) + 1),
+            "site_id": sel["site_id"].to_numpy(),
+            "name": sel["name"].to_numpy(),
+            "type": sel["type"].to_numpy(),
+            "area_code": sel["area_code"].to_numpy(),
+            "locality": sel["area_name"].to_numpy(),
+            "lon": lonlat.x.round(6).to_numpy(),
+            "lat": lonlat.y.round(6).to_numpy(),
+            "cost": sel["cost"].to_numpy(),
+            "new_people_covered": [float(pop[c].sum()) for c in ranking.newly_covered],
+            "new_priority_weight": ranking.gains,
+            "cumulative_coverage_pct": 100.0 * cumulative / total_weight if total_weight else 0.0,
+        },
+        geometry=sel.geometry.to_numpy(),
+        crs=cand.crs,
+    )
+    return out

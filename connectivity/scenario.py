@@ -1,0 +1,483 @@
+"""Scenario files: load, check and resolve.
+
+A scenario is a YAML file that names the territory, the demographic layers, the demand
+definition, existing coverage, candidate sites, the method and the outputs. Every path in it is
+resolved relative to the scenario file. :func:`load_scenario` builds a :class:`Scenario` and
+raises one :class:`~connectivity.errors.ScenarioError` that lists *every* problem found (unknown
+keys with the closest valid key, missing files, columns that do not exist, values out of range).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from connectivity.errors import ConnectivityError, ScenarioError
+
+Language = Literal["es", "en"]
+GroupKind = Literal["count", "share"]
+
+
+@dataclass(kw_only=True)
+class LayerSpec:
+    """Where one input layer lives and how to read it.
+
+    Parameters
+    ----------
+    path
+        Vector file (Shapefile, GeoJSON, GeoPackage, ...) or CSV table.
+    layer
+        Layer name inside a multi-layer file such as a GeoPackage.
+    crs
+        CRS of the coordinates when the file does not carry one (CSV default: EPSG:4326).
+    x_column, y_column
+        For CSV point layers: the columns holding x/longitude and y/latitude.
+    encoding
+        Text encoding of a CSV or a Shapefile without a ``.cpg`` (for example ``cp1252``).
+    filter
+        Keep only rows whose column equals the value (or one of a list of values).
+    """
+
+    path: Path
+    layer: str | None = None
+    crs: str | None = None
+    x_column: str | None = None
+    y_column: str | None = None
+    encoding: str | None = None
+    filter: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class TerritorySpec:
+    """The territory: its administrative areas and which parts are rural."""
+
+    name: str
+    boundaries: LayerSpec
+    id_column: str
+    name_column: str
+    include: list[str] = field(default_factory=list)
+    rural_ids: list[str] = field(default_factory=list)
+    rural_layer: LayerSpec | None = None
+    metric_crs: str = "EPSG:9377"
+
+
+@dataclass(kw_only=True)
+class JoinSpec:
+    """A table joined to the demographic layer on a key column."""
+
+    table: LayerSpec
+    key: str
+    table_key: str | None = None
+
+
+@dataclass(kw_only=True)
+class GroupSpec:
+    """A priority group: its columns and its weight in the priority multiplier.
+
+    ``kind: count`` sums persons columns (for example women, or several age groups);
+    ``kind: share`` sums 0–1 share columns (for example the share of households in strata 1–2).
+    """
+
+    columns: list[str]
+    kind: GroupKind = "count"
+    multiplier: float = 0.0
+
+
+@dataclass(kw_only=True)
+class DemandSpec:
+    """How demand is built: the demographic layer, its join and the priority weights."""
+
+    layer: LayerSpec
+    id_column: str
+    population_column: str
+    join: JoinSpec | None = None
+    internet_share_column: str | None = None
+    groups: dict[str, GroupSpec] = field(default_factory=dict)
+    rural_multiplier: float = 0.0
+    cell_size_m: float = 100.0
+    snap_distance_m: float = 500.0
+
+
+@dataclass(kw_only=True)
+class ExistingCoverageSpec:
+    """Existing public Wi-Fi: a point layer and the radius each zone serves."""
+
+    wifi: LayerSpec | None = None
+    name_column: str | None = None
+    radius_m: float = 80.0
+
+
+@dataclass(kw_only=True)
+class CandidateLayerSpec(LayerSpec):
+    """One layer of candidate sites, all of one type with one cost per site."""
+
+    type: str
+    name_column: str | None = None
+    cost: float = 1.0
+
+
+@dataclass(kw_only=True)
+class CandidatesSpec:
+    """Candidate sites for new public Wi-Fi."""
+
+    layers: list[CandidateLayerSpec]
+    radius_m: float = 80.0
+    merge_distance_m: float = 5.0
+
+
+@dataclass(kw_only=True)
+class MethodSpec:
+    """How sites are chosen: the number of sites ``sites`` and/or a total ``budget``."""
+
+    algorithm: Literal["greedy"] = "greedy"
+    sites: int | None = None
+    budget: float | None = None
+
+
+@dataclass(kw_only=True)
+class OutputSpec:
+    """Where outputs go (``<folder>/<scenario name>/``) and in which language."""
+
+    folder: Path = Path("maps")
+    language: Language = "es"
+
+
+@dataclass(kw_only=True)
+class Scenario:
+    """A fully resolved scenario (every path absolute)."""
+
+    name: str
+    title: str
+    territory: TerritorySpec
+    demand: DemandSpec
+    candidates: CandidatesSpec
+    method: MethodSpec
+    existing_coverage: ExistingCoverageSpec = field(default_factory=ExistingCoverageSpec)
+    output: OutputSpec = field(default_factory=OutputSpec)
+    description: str = ""
+    source: Path | None = None
+
+    @property
+    def output_dir(self) -> Path:
+        """Folder this scenario's outputs are written to."""
+        return self.output.folder / self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the resolved scenario as plain data (paths as strings) for ``run.json``."""
+        return _plain(dataclasses.asdict(self))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Building dataclasses from YAML, collecting every problem
+# ---------------------------------------------------------------------------------------------
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+class _Builder:
+    def __init__(self, base_dir: Path) -> None:
+        self.base_dir = base_dir
+        self.problems: list[str] = []
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(f"{key}: {message}")
+
+    def build(self, cls: type, data: Any, key: str) -> Any:
+        if not isinstance(data, dict):
+            self.problem(key or "(top level)", f"expected a mapping, got {type(data).__name__}")
+            return None
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.init and f.name != "source"}
+        for unknown in sorted(set(data) - set(fields)):
+            close = difflib.get_close_matches(str(unknown), list(fields), n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            valid = ", ".join(sorted(fields))
+            self.problem(_join(key, str(unknown)), f"unknown key{hint} (valid keys: {valid})")
+        kwargs: dict[str, Any] = {}
+        ok = True
+        for name, f in fields.items():
+            sub = _join(key, name)
+            if name not in data:
+                required = (
+                    f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+                )
+                if required:
+                    self.problem(sub, "required key is missing")
+                    ok = False
+                continue
+            value = self.convert(hints[name], data[name], sub)
+            if value is _INVALID:
+                ok = False
+                continue
+            kwargs[name] = value
+        if not ok:
+            return _INVALID
+        return cls(**kwargs)
+
+    def convert(self, tp: Any, value: Any, key: str) -> Any:  # noqa: PLR0911, C901
+        origin = typing.get_origin(tp)
+        args = typing.get_args(tp)
+        if origin in (typing.Union, types.UnionType):
+            if value is None and type(None) in args:
+                return None
+            inner = [a for a in args if a is not type(None)]
+            return self.convert(inner[0], value, key)
+        if origin is Literal:
+            if value not in args:
+                allowed = ", ".join(repr(a) for a in args)
+                self.problem(key, f"{value!r} is not one of {allowed}")
+                return _INVALID
+            return value
+        if origin is list:
+            if not isinstance(value, list):
+                value = [value] if isinstance(value, str | int | float) else value
+            if not isinstance(value, list):
+                self.problem(key, f"expected a list, got {type(value).__name__}")
+                return _INVALID
+            items = [self.convert(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
+            return _INVALID if any(i is _INVALID for i in items) else items
+        if origin is dict:
+            if not isinstance(value, dict):
+                self.problem(key, f"expected a mapping, got {type(value).__name__}")
+                return _INVALID
+            out = {str(k): self.convert(args[1], v, _join(key, str(k))) for k, v in value.items()}
+            return _INVALID if any(v is _INVALID for v in out.values()) else out
+        if dataclasses.is_dataclass(tp):
+            if isinstance(value, str) and tp is LayerSpec:
+                value = {"path": value}
+            return self.build(tp, value, key)
+        if tp is Path:
+            if not isinstance(value, str) or not value.strip():
+                self.problem(key, "expected a file or folder path")
+                return _INVALID
+            path = Path(value).expanduser()
+            return (path if path.is_absolute() else self.base_dir / path).resolve()
+        if tp is Any:
+            return value
+        if tp is bool:
+            if not isinstance(value, bool):
+                self.problem(key, f"expected true or false, got {value!r}")
+                return _INVALID
+            return value
+        if tp is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                self.problem(key, f"expected a whole number, got {value!r}")
+                return _INVALID
+            return value
+        if tp is float:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                self.problem(key, f"expected a number, got {value!r}")
+                return _INVALID
+            return float(value)
+        if tp is str:
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                self.problem(key, f"expected text, got {type(value).__name__}")
+                return _INVALID
+            return str(value)
+        raise TypeError(f"unsupported scenario type {tp!r} at {key}")  # pragma: no cover
+
+
+class _Invalid:
+    pass
+
+
+_INVALID: Any = _Invalid()
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------
+
+
+def scenario_from_dict(
+    data: dict[str, Any], *, base_dir: Path, source: Path | None = None, check_files: bool = True
+) -> Scenario:
+    """Build and check a :class:`Scenario` from plain data.
+
+    Parameters
+    ----------
+    data
+        The parsed scenario (as from YAML).
+    base_dir
+        Folder that relative paths are resolved against (the scenario file's folder).
+    source
+        The scenario file, for messages and ``run.json``.
+    check_files
+        Also check that every file exists and every named column is in it.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem found.
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError(["the file must hold a mapping of keys"], str(source or ""))
+    data = dict(data)
+    if "name" not in data and source is not None:
+        data["name"] = source.stem
+    data.setdefault("title", data.get("name", ""))
+    builder = _Builder(base_dir)
+    scenario = builder.build(Scenario, data, "")
+    problems = builder.problems
+    if scenario is not _INVALID and scenario is not None:
+        scenario.source = source
+        problems += _check_values(scenario)
+        if check_files:
+            problems += _check_files_and_columns(scenario)
+    if problems:
+        raise ScenarioError(problems, str(source) if source else None)
+    return typing.cast(Scenario, scenario)
+
+
+def load_scenario(path: str | Path, *, check_files: bool = True) -> Scenario:
+    """Read, check and resolve a scenario file.
+
+    Parameters
+    ----------
+    path
+        A YAML scenario file.
+    check_files
+        Also check that every input file exists and has the columns the scenario names.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    ScenarioError
+        If the file cannot be read or parsed, or has any problem; the message lists them all.
+
+    Examples
+    --------
+    >>> from connectivity import load_scenario
+    >>> s = load_scenario("scenarios/bogota_public_wifi.yaml")  # doctest: +SKIP
+    >>> s.demand.cell_size_m  # doctest: +SKIP
+    100.0
+    """
+    path = Path(path).expanduser().resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(["the scenario file does not exist"], str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([f"cannot read the file: {exc}"], str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScenarioError([f"not valid YAML: {exc}"], str(path)) from None
+    return scenario_from_dict(data, base_dir=path.parent, source=path, check_files=check_files)
+
+
+def _check_values(s: Scenario) -> list[str]:
+    problems: list[str] = []
+
+    def positive(key: str, value: float | None) -> None:
+        if value is not None and not value > 0:
+            problems.append(f"{key}: must be greater than 0, got {value}")
+
+    def non_negative(key: str, value: float) -> None:
+        if not value >= 0:
+            problems.append(f"{key}: must be 0 or more, got {value}")
+
+    if not _NAME_RE.match(s.name):
+        problems.append(
+            f"name: {s.name!r} must be a simple folder name (letters, digits, '_', '-', '.')"
+        )
+    positive("demand.cell_size_m", s.demand.cell_size_m)
+    non_negative("demand.snap_distance_m", s.demand.snap_distance_m)
+    non_negative("demand.rural_multiplier", s.demand.rural_multiplier)
+    for gname, group in s.demand.groups.items():
+        non_negative(f"demand.groups.{gname}.multiplier", group.multiplier)
+        if not group.columns:
+            problems.append(f"demand.groups.{gname}.columns: name at least one column")
+    positive("existing_coverage.radius_m", s.existing_coverage.radius_m)
+    positive("candidates.radius_m", s.candidates.radius_m)
+    non_negative("candidates.merge_distance_m", s.candidates.merge_distance_m)
+    if not s.candidates.layers:
+        problems.append("candidates.layers: name at least one candidate layer")
+    for i, layer in enumerate(s.candidates.layers):
+        non_negative(f"candidates.layers[{i}].cost", layer.cost)
+    if s.method.sites is None and s.method.budget is None:
+        problems.append("method: give the number of sites ('sites') or a 'budget' (or both)")
+    if s.method.sites is not None and s.method.sites < 1:
+        problems.append(f"method.sites: must be at least 1, got {s.method.sites}")
+    positive("method.budget", s.method.budget)
+    return problems
+
+
+def _check_files_and_columns(s: Scenario) -> list[str]:
+    from connectivity.layers import read_columns  # local import: layers is the input side
+
+    problems: list[str] = []
+
+    def check(key: str, spec: LayerSpec | None, columns: list[str | None]) -> None:
+        if spec is None:
+            return
+        if not spec.path.exists():
+            problems.append(f"{key}.path: file not found: {spec.path}")
+            return
+        try:
+            have = read_columns(spec)
+        except ConnectivityError as exc:
+            problems.append(f"{key}.path: {exc}")
+            return
+        wanted = [c for c in columns if c] + list(spec.filter)
+        if spec.path.suffix.lower() in (".csv", ".txt", ".tsv"):
+            wanted += [c for c in (spec.x_column, spec.y_column) if c]
+        for col in wanted:
+            if col not in have:
+                close = difflib.get_close_matches(col, have, n=1, cutoff=0.6)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                problems.append(
+                    f"{key}: column '{col}' is not in {spec.path.name}.{hint} "
+                    f"Columns there: {', '.join(have)}"
+                )
+
+    t = s.territory
+    check("territory.boundaries", t.boundaries, [t.id_column, t.name_column])
+    check("territory.rural_layer", t.rural_layer, [])
+    d = s.demand
+    group_cols = [c for g in d.groups.values() for c in g.columns]
+    layer_cols: list[str | None] = [d.id_column]
+    table_cols: list[str | None] = []
+    if d.join is not None:
+        table_cols = [d.join.table_key or d.join.key, d.population_column, d.internet_share_column]
+        table_cols += group_cols
+        layer_cols.append(d.join.key)
+        check("demand.join.table", d.join.table, table_cols)
+        check("demand.layer", d.layer, layer_cols)
+    else:
+        check("demand.layer", d.layer, [*layer_cols, d.population_column, d.internet_share_column,
+                                        *group_cols])
+    e = s.existing_coverage
+    check("existing_coverage.wifi", e.wifi, [e.name_column])
+    for i, c in enumerate(s.candidates.layers):
+        check(f"candidates.layers[{i}]", c, [c.name_column])
+    return problems

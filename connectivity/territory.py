@@ -1,0 +1,138 @@
+"""The territory: administrative areas (localities, comunas) and where the rural land is."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from connectivity.errors import LayerError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Territory:
+    """Administrative areas in one metric CRS, and the rural land.
+
+    Attributes
+    ----------
+    areas
+        One row per area with columns ``area_code``, ``area_name``, ``area_km2``,
+        ``rural_km2`` and ``geometry``.
+    rural
+        Union of the rural land (whole rural areas plus the rural layer), possibly empty.
+    """
+
+    areas: gpd.GeoDataFrame
+    rural: shapely.Geometry
+
+    @property
+    def outline(self) -> shapely.Geometry:
+        """Union of every area."""
+        return shapely.union_all(self.areas.geometry.to_numpy())
+
+
+def territory_from_layers(
+    boundaries: gpd.GeoDataFrame,
+    *,
+    id_column: str,
+    name_column: str,
+    include: list[str] | None = None,
+    rural_ids: list[str] | None = None,
+    rural_layer: gpd.GeoDataFrame | None = None,
+) -> Territory:
+    """Build a :class:`Territory` from a boundary layer and an optional rural layer.
+
+    Parameters
+    ----------
+    boundaries
+        Polygons of the administrative areas, in a metric CRS.
+    id_column, name_column
+        Columns holding each area's code and name. Codes are kept as text ("01").
+    include
+        Keep only these area codes (a study area); empty keeps every area.
+    rural_ids
+        Codes of areas that are wholly rural (for Bogotá, Sumapaz, "20").
+    rural_layer
+        Polygons of rural land (for Bogotá, the UPR units), same CRS as ``boundaries``.
+
+    Returns
+    -------
+    Territory
+
+    Raises
+    ------
+    LayerError
+        Duplicate or unknown area codes.
+    """
+    areas = gpd.GeoDataFrame(
+        {
+            "area_code": boundaries[id_column].astype(str).str.strip().to_numpy(),
+            "area_name": boundaries[name_column].astype(str).str.strip().to_numpy(),
+        },
+        geometry=boundaries.geometry.to_numpy(),
+        crs=boundaries.crs,
+    )
+    dup = areas["area_code"].duplicated(keep=False)
+    if dup.any():
+        codes = ", ".join(sorted(set(areas.loc[dup, "area_code"])))
+        raise LayerError(f"territory: the id column '{id_column}' repeats codes: {codes}")
+    for label, wanted in (("include", include), ("rural_ids", rural_ids)):
+        unknown = sorted(set(wanted or []) - set(areas["area_code"]))
+        if unknown:
+            raise LayerError(
+                f"territory.{label}: unknown area codes {', '.join(unknown)}; codes in "
+                f"'{id_column}': {', '.join(sorted(areas['area_code']))}"
+            )
+    if include:
+        areas = areas[areas["area_code"].isin(include)]
+    areas = areas.sort_values("area_code").reset_index(drop=True)
+
+    parts = [g for g in areas.loc[areas["area_code"].isin(rural_ids or []), "geometry"]]
+    if rural_layer is not None and len(rural_layer):
+        parts.append(shapely.union_all(rural_layer.geometry.to_numpy()))
+    outline = shapely.union_all(areas.geometry.to_numpy())
+    rural = shapely.intersection(shapely.union_all(parts), outline) if parts else shapely.Polygon()
+    areas["area_km2"] = areas.area / 1e6
+    areas["rural_km2"] = shapely.area(shapely.intersection(areas.geometry.to_numpy(), rural)) / 1e6
+    areas = areas[["area_code", "area_name", "area_km2", "rural_km2", "geometry"]]
+    logger.info(
+        "territory: %d areas, %.1f km² of which %.1f km² rural",
+        len(areas), float(areas["area_km2"].sum()), float(areas["rural_km2"].sum()),
+    )
+    return Territory(areas=areas, rural=rural)
+
+
+def assign_area(
+    points_x: np.ndarray,
+    points_y: np.ndarray,
+    areas: gpd.GeoDataFrame,
+    *,
+    snap_distance_m: float = 0.0,
+) -> np.ndarray:
+    """Return the area index (row position in ``areas``) of each point, or -1 if none.
+
+    A point inside no area joins the nearest area within ``snap_distance_m`` (the edge of a
+    census sector can stick out of a locality boundary drawn at another scale).
+    """
+    n = len(points_x)
+    result = np.full(n, -1, dtype=np.int64)
+    if n == 0:
+        return result
+    points = shapely.points(points_x, points_y)
+    tree = shapely.STRtree(areas.geometry.to_numpy())
+    pt_idx, area_idx = tree.query(points, predicate="within")
+    # a point on a shared edge may fall "within" none; it is also never in two (disjoint areas)
+    order = np.argsort(pt_idx, kind="stable")
+    result[pt_idx[order]] = area_idx[order]
+    missing = np.flatnonzero(result < 0)
+    if len(missing) and snap_distance_m > 0:
+        near_pt, near_area = tree.query_nearest(
+            points[missing], max_distance=snap_distance_m, all_matches=False
+        )
+        result[missing[near_pt]] = near_area
+    return result
