@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/bogota_public_wifi.yaml
 
-.PHONY: demo test test-all lint typecheck check clean
+.PHONY: demo test test-slow clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ test: $(STAMP)  ## set up and run the fast test suite, lint and type checks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
-test-all: $(STAMP)  ## also run the slow end-to-end checks on the full data pack
-	$(PY) -m pytest -q -m ''
+test-slow: $(STAMP)  ## the slow end-to-end checks on the full Bogotá and Medellín data packs
+	$(PY) -m pytest -q -m slow
 
 clean:
 	rm -rf $(VENV) maps/ .pytest_cache .mypy_cache .ruff_cache

@@ -53,7 +53,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     out_dir = Path(args.out).resolve() if args.out else scenario.output_dir
     results = run_scenario(
-        scenario, out_dir=out_dir, progress=_progress_factory(args.verbose >= 0 and sys.stderr.isatty())
+        scenario,
+        out_dir=out_dir,
+        progress=_progress_factory(args.verbose >= 0 and sys.stderr.isatty()),
     )
     s = results.summary
     print(
@@ -78,10 +80,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("scenario", help="scenario file (YAML)")
-        p.add_argument("-v", "--verbose", action="count", default=0,
-                       help="more log lines; shows tracebacks on errors")
-        p.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=-1,
-                       help="only warnings and errors")
+        p.add_argument(
+            "-v",
+            "--verbose",
+            action="count",
+            default=0,
+            help="more log lines; shows tracebacks on errors",
+        )
+        p.add_argument(
+            "-q",
+            "--quiet",
+            dest="verbose",
+            action="store_const",
+            const=-1,
+            help="only warnings and errors",
+        )
 
     run = sub.add_parser("run", help="run a scenario and write its outputs")
     common(run)

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def covered_by_points(cells_xy: np.ndarray, points_xy: np.ndarray, radius_m: float) -> np.ndarray:
-    """Return a boolean array: is each cell centre within ``radius_m`` of any point?
+    """Return whether each cell centre lies within ``radius_m`` of any point.
 
     Parameters
     ----------
@@ -74,7 +74,10 @@ def coverage_matrix(
     data = np.ones(len(indices), dtype=bool)
     matrix = sparse.csr_array((data, indices, indptr), shape=(n_sites, n_cells))
     logger.info(
-        "coverage: %d sites × %d cells, %d pairs within %g m", n_sites, n_cells, matrix.nnz,
+        "coverage: %d sites × %d cells, %d pairs within %g m",
+        n_sites,
+        n_cells,
+        matrix.nnz,
         radius_m,
     )
     return matrix

@@ -89,16 +89,21 @@ def units_from_layers(
         if not matched.all():
             logger.warning(
                 "demand.join: %d of %d units of %s have no row in %s; they get no population",
-                int((~matched).sum()), len(source), spec.layer.path.name, spec.join.table.path.name,
+                int((~matched).sum()),
+                len(source),
+                spec.layer.path.name,
+                spec.join.table.path.name,
             )
         unused = len(table) - int(matched.sum())
         if unused:
-            logger.warning("demand.join: %d rows of %s match no unit", unused,
-                           spec.join.table.path.name)
+            logger.warning(
+                "demand.join: %d rows of %s match no unit", unused, spec.join.table.path.name
+            )
     require_columns(source, _value_columns(spec), spec.layer.path, "demand")
 
     out = gpd.GeoDataFrame(
-        {"unit_id": source[spec.id_column].to_numpy()}, geometry=source.geometry.to_numpy(),
+        {"unit_id": source[spec.id_column].to_numpy()},
+        geometry=source.geometry.to_numpy(),
         crs=layer.crs,
     )
     src = path or str(spec.layer.path)
@@ -108,9 +113,15 @@ def units_from_layers(
         _check_share(share, spec.internet_share_column, src)
         out["internet_share"] = share.to_numpy()
     else:
+        logger.warning(
+            "demand: no internet_share_column in the scenario; every resident counts as a "
+            "person without home internet"
+        )
         out["internet_share"] = np.nan
     for name, group in spec.groups.items():
-        values = sum(_numbers(source, c, src).fillna(0.0) for c in group.columns)
+        values = pd.concat(
+            [_numbers(source, c, src).fillna(0.0) for c in group.columns], axis=1
+        ).sum(axis=1)
         if group.kind == "share":
             _check_share(values, "+".join(group.columns), src)
         out[name] = np.asarray(values, dtype=float)
@@ -171,12 +182,17 @@ def grid_pairs(
     unit = np.concatenate(units) if units else np.zeros(0, dtype=np.int64)
     ix = np.concatenate(ixs) if ixs else np.zeros(0, dtype=np.int64)
     iy = np.concatenate(iys) if iys else np.zeros(0, dtype=np.int64)
-    boxes = shapely.box(ix * cell_size_m, iy * cell_size_m, (ix + 1) * cell_size_m,
-                        (iy + 1) * cell_size_m)
+    boxes = shapely.box(
+        ix * cell_size_m, iy * cell_size_m, (ix + 1) * cell_size_m, (iy + 1) * cell_size_m
+    )
     shapely.prepare(geoms)
     touches = shapely.intersects(geoms[unit], boxes)
     unit, ix, iy, boxes = unit[touches], ix[touches], iy[touches], boxes[touches]
-    area = shapely.area(shapely.intersection(geoms[unit], boxes))
+    # cells wholly inside a unit need no intersection (the costly part for detailed outlines)
+    inside = shapely.contains_properly(geoms[unit], boxes)
+    area = np.full(len(unit), cell_size_m * cell_size_m)
+    edge = ~inside
+    area[edge] = shapely.area(shapely.intersection(geoms[unit[edge]], boxes[edge]))
     keep = area > 0
     return unit[keep], ix[keep], iy[keep], area[keep]
 
@@ -226,7 +242,9 @@ def cells_from_units(
     internet = units["internet_share"].to_numpy(dtype=float)
     no_internet_unit = np.where(np.isnan(internet), 1.0, 1.0 - internet)
     data: dict[str, np.ndarray] = {
-        "ix": ix, "iy": iy, "population": pop,
+        "ix": ix,
+        "iy": iy,
+        "population": pop,
         "people_without_internet": pop * no_internet_unit[unit],
     }
     for name, group in groups.items():
@@ -254,29 +272,45 @@ def cells_from_units(
     cx = (cells["ix"].to_numpy() + 0.5) * cell_size_m
     cy = (cells["iy"].to_numpy() + 0.5) * cell_size_m
     area_idx = assign_area(cx, cy, territory.areas, snap_distance_m=snap_distance_m)
+    if not territory.excluded.is_empty:  # a study area: what lies in the other areas stays out
+        area_idx[shapely.contains_xy(territory.excluded, cx, cy)] = -1
     outside = area_idx < 0
     if outside.any():
         logger.info(
             "demand: %d cells (%.0f people) lie outside the territory and are left out",
-            int(outside.sum()), float(cells.loc[outside, "population"].sum()),
+            int(outside.sum()),
+            float(cells.loc[outside, "population"].sum()),
         )
-        cells, cx, cy, area_idx = cells.loc[~outside], cx[~outside], cy[~outside], area_idx[~outside]
+        cells, cx, cy, area_idx = (
+            cells.loc[~outside],
+            cx[~outside],
+            cy[~outside],
+            area_idx[~outside],
+        )
         cells = cells.reset_index(drop=True)
     areas = territory.areas
     cells.insert(0, "area_code", areas["area_code"].to_numpy()[area_idx])
     cells.insert(1, "area_name", areas["area_name"].to_numpy()[area_idx])
     rural = territory.rural
-    cells.insert(2, "rural", shapely.contains_xy(rural, cx, cy) if not rural.is_empty
-                 else np.zeros(len(cells), dtype=bool))
+    cells.insert(
+        2,
+        "rural",
+        shapely.contains_xy(rural, cx, cy)
+        if not rural.is_empty
+        else np.zeros(len(cells), dtype=bool),
+    )
     cells["priority_multiplier"] = priority_multiplier(cells, groups, rural_multiplier)
     cells["demand_weight"] = cells["people_without_internet"] * cells["priority_multiplier"]
     cells.insert(0, "cell_id", np.arange(len(cells), dtype=np.int64))
-    geometry = shapely.box(cx - cell_size_m / 2, cy - cell_size_m / 2, cx + cell_size_m / 2,
-                           cy + cell_size_m / 2)
+    geometry = shapely.box(
+        cx - cell_size_m / 2, cy - cell_size_m / 2, cx + cell_size_m / 2, cy + cell_size_m / 2
+    )
     out = gpd.GeoDataFrame(cells, geometry=geometry, crs=units.crs)
     logger.info(
         "demand: %d cells of %g m, %.0f people, %.0f without home internet",
-        len(out), cell_size_m, float(out["population"].sum()),
+        len(out),
+        cell_size_m,
+        float(out["population"].sum()),
         float(out["people_without_internet"].sum()),
     )
     return out

@@ -30,7 +30,7 @@ def gaps_from_cells(cells: gpd.GeoDataFrame, covered: np.ndarray) -> gpd.GeoData
         ``demand_weight``, geometry. Sorted by area then by descending demand weight.
     """
     open_cells = cells.loc[~np.asarray(covered, dtype=bool)]
-    rows = []
+    frames: list[gpd.GeoDataFrame] = []
     for (code, name), group in open_cells.groupby(["area_code", "area_name"], sort=True):
         union = shapely.coverage_union_all(group.geometry.to_numpy())
         parts = shapely.get_parts(union)
@@ -58,17 +58,34 @@ def gaps_from_cells(cells: gpd.GeoDataFrame, covered: np.ndarray) -> gpd.GeoData
             demand_weight=("demand_weight", "sum"),
         )
         agg = agg[agg.index >= 0]
-        for part, row in agg.iterrows():
-            rows.append({"area_code": code, "area_name": name, **row.to_dict(),
-                         "geometry": parts[int(part)]})
-    columns = ["area_code", "area_name", "rural", "n_cells", "population",
-               "people_without_internet", "demand_weight", "geometry"]
-    gaps = gpd.GeoDataFrame(rows, columns=columns, geometry="geometry", crs=cells.crs)
+        frame = gpd.GeoDataFrame(
+            agg.reset_index(drop=True),
+            geometry=parts[agg.index.to_numpy(dtype=np.int64)],
+            crs=cells.crs,
+        )
+        frame.insert(0, "area_code", code)
+        frame.insert(1, "area_name", name)
+        frames.append(frame)
+    columns = [
+        "area_code",
+        "area_name",
+        "rural",
+        "n_cells",
+        "population",
+        "people_without_internet",
+        "demand_weight",
+        "geometry",
+    ]
+    if frames:
+        gaps = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=cells.crs)[columns]
+    else:
+        gaps = gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=cells.crs)
     gaps["n_cells"] = gaps["n_cells"].astype(np.int64)
     gaps["rural"] = gaps["rural"].astype(bool)
     gaps.insert(5, "area_km2", gaps.area / 1e6)
-    gaps = gaps.sort_values(["area_code", "demand_weight"], ascending=[True, False],
-                            kind="stable").reset_index(drop=True)
+    gaps = gaps.sort_values(
+        ["area_code", "demand_weight"], ascending=[True, False], kind="stable"
+    ).reset_index(drop=True)
     gaps.insert(0, "gap_id", np.arange(1, len(gaps) + 1))
     logger.info("gaps: %d uncovered patches, %.0f people", len(gaps), gaps["population"].sum())
     return gaps

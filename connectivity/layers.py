@@ -89,8 +89,14 @@ def _read_csv(spec: LayerSpec, report: LoadReport | None, nrows: int | None = No
     sep = "\t" if path.suffix.lower() == ".tsv" else None
     try:
         frame = pd.read_csv(
-            path, encoding=encoding, sep=sep, engine="python", dtype=str, nrows=nrows,
-            keep_default_na=False, na_values=[""],
+            path,
+            encoding=encoding,
+            sep=sep,
+            engine="python",
+            dtype=str,
+            nrows=nrows,
+            keep_default_na=False,
+            na_values=[""],
         )
     except UnicodeDecodeError as exc:
         raise LayerError(
@@ -223,8 +229,10 @@ def to_number(
     comma = mended.str.fullmatch(r"[-+]?\d+,\d+", na=False)
     mended = mended.where(~comma, mended.str.replace(",", ".", regex=False))
     if report is not None:
-        report.add(f"values in '{series.name}' mended (decimal comma or stray space)",
-                   int((mended != text).fillna(False).sum()))
+        report.add(
+            f"values in '{series.name}' mended (decimal comma or stray space)",
+            int((mended != text).fillna(False).sum()),
+        )
     values = pd.to_numeric(mended, errors="coerce")
     bad = values.isna() & text.notna() & (text != "")
     if bad.any():
@@ -324,8 +332,13 @@ def read_layer(
         gdf = gdf.loc[inside]
     gdf = gdf.reset_index(drop=True)
     report.rows_kept = len(gdf)
-    logger.info("%s: read %d rows from %s, kept %d", role, report.rows_read, spec.path.name,
-                report.rows_kept)
+    logger.info(
+        "%s: read %d rows from %s, kept %d",
+        role,
+        report.rows_read,
+        spec.path.name,
+        report.rows_kept,
+    )
     return gdf, report
 
 
@@ -372,8 +385,11 @@ def _check_geometry_type(
 def _drop_bad_points(gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFrame:
     x = gdf.geometry.x.to_numpy()
     y = gdf.geometry.y.to_numpy()
-    bad = ~np.isfinite(x) | ~np.isfinite(y) | (np.abs(x) > _SENTINEL_ABS) | (
-        np.abs(y) > _SENTINEL_ABS
+    bad = (
+        ~np.isfinite(x)
+        | ~np.isfinite(y)
+        | (np.abs(x) > _SENTINEL_ABS)
+        | (np.abs(y) > _SENTINEL_ABS)
     )
     if gdf.crs is not None and gdf.crs.is_geographic:
         bad |= (np.abs(x) > 180) | (np.abs(y) > 90)

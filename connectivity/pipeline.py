@@ -161,11 +161,16 @@ def run_scenario(
                 raise LayerError(f"{t.boundaries.path}: column '{col}' not found")
         rural_layer = (
             load(t.rural_layer, "territory.rural_layer", geometry="polygon")
-            if t.rural_layer else None
+            if t.rural_layer
+            else None
         )
         terr = territory.territory_from_layers(
-            bounds, id_column=t.id_column, name_column=t.name_column, include=t.include,
-            rural_ids=t.rural_ids, rural_layer=rural_layer,
+            bounds,
+            id_column=t.id_column,
+            name_column=t.name_column,
+            include=t.include,
+            rural_ids=t.rural_ids,
+            rural_layer=rural_layer,
         )
         outline = terr.outline
         shapely.prepare(outline)
@@ -182,8 +187,12 @@ def run_scenario(
             layer = layer[layer.intersects(outline)].reset_index(drop=True)
         units = demand.units_from_layers(layer, table, d)
         cells = demand.cells_from_units(
-            units, terr, cell_size_m=d.cell_size_m, groups=d.groups,
-            rural_multiplier=d.rural_multiplier, snap_distance_m=d.snap_distance_m,
+            units,
+            terr,
+            cell_size_m=d.cell_size_m,
+            groups=d.groups,
+            rural_multiplier=d.rural_multiplier,
+            snap_distance_m=d.snap_distance_m,
         )
         if len(cells) == 0:
             raise LayerError(f"{d.layer.path}: no populated cell falls inside the territory")
@@ -193,23 +202,33 @@ def run_scenario(
     with stages.stage("existing_coverage"):
         if e.wifi is not None:
             wifi_raw = load(e.wifi, "existing_coverage.wifi", geometry="point", clip_to=outline)
-            name = (wifi_raw[e.name_column].astype(str) if e.name_column
-                    else pd.Series([""] * len(wifi_raw)))
-            wifi = gpd.GeoDataFrame({"name": name.to_numpy()}, geometry=wifi_raw.geometry,
-                                    crs=wifi_raw.crs)
+            name = (
+                wifi_raw[e.name_column].astype(str)
+                if e.name_column
+                else pd.Series([""] * len(wifi_raw))
+            )
+            wifi = gpd.GeoDataFrame(
+                {"name": name.to_numpy()}, geometry=wifi_raw.geometry, crs=wifi_raw.crs
+            )
         else:
             wifi = gpd.GeoDataFrame({"name": []}, geometry=[], crs=metric)
-        wifi_xy = np.column_stack([wifi.geometry.x, wifi.geometry.y]) if len(wifi) else (
-            np.zeros((0, 2)))
+        wifi_xy = (
+            np.column_stack([wifi.geometry.x, wifi.geometry.y]) if len(wifi) else (np.zeros((0, 2)))
+        )
         covered_before = coverage.covered_by_points(centres, wifi_xy, e.radius_m)
-        logger.info("existing coverage: %d zones cover %d cells", len(wifi),
-                    int(covered_before.sum()))
+        logger.info(
+            "existing coverage: %d zones cover %d cells", len(wifi), int(covered_before.sum())
+        )
 
     c = scenario.candidates
     with stages.stage("candidates"):
         loaded = [
-            (spec, load(spec, f"candidates.layers[{i}] ({spec.type})", geometry="point",
-                        clip_to=outline))
+            (
+                spec,
+                load(
+                    spec, f"candidates.layers[{i}] ({spec.type})", geometry="point", clip_to=outline
+                ),
+            )
             for i, spec in enumerate(c.layers)
         ]
         cand = sites.candidates_from_layers(loaded, terr, merge_distance_m=c.merge_distance_m)
@@ -224,8 +243,12 @@ def run_scenario(
     with stages.stage("ranking"):
         bar = progress("ranking sites", m.sites or len(cand)) if progress else None
         ranking = optimise.greedy_ranking(
-            matrix, cells["demand_weight"].to_numpy(), k=m.sites, budget=m.budget,
-            costs=cand["cost"].to_numpy(), covered=covered_before,
+            matrix,
+            cells["demand_weight"].to_numpy(),
+            k=m.sites,
+            budget=m.budget,
+            costs=cand["cost"].to_numpy(),
+            covered=covered_before,
             progress=bar.update if bar is not None else None,
         )
         if bar is not None:
@@ -246,13 +269,23 @@ def run_scenario(
         gaps_before = gaps.gaps_from_cells(cells, cells["covered_before"].to_numpy())
 
     results = Results(
-        scenario=scenario, territory=terr, cells=cells, existing_wifi=wifi, candidates=cand,
-        selected=selected, gaps=gaps_after, gaps_before=gaps_before,
+        scenario=scenario,
+        territory=terr,
+        cells=cells,
+        existing_wifi=wifi,
+        candidates=cand,
+        selected=selected,
+        gaps=gaps_after,
+        gaps_before=gaps_before,
         stage_seconds=stages.seconds,
         counts={
-            "areas": len(terr.areas), "demand_cells": len(cells), "existing_wifi": len(wifi),
-            "candidates": len(cand), "coverage_pairs": int(matrix.nnz),
-            "sites_selected": len(selected), "gap_polygons": len(gaps_after),
+            "areas": len(terr.areas),
+            "demand_cells": len(cells),
+            "existing_wifi": len(wifi),
+            "candidates": len(cand),
+            "coverage_pairs": int(matrix.nnz),
+            "sites_selected": len(selected),
+            "gap_polygons": len(gaps_after),
         },
         load_reports=reports,
         input_files=sorted(set(files)),
@@ -276,7 +309,7 @@ def _selected_table(
     cumulative = base + np.cumsum(ranking.gains)
     sel = cand.iloc[ranking.sites].reset_index(drop=True)
     lonlat = sel.geometry.to_crs("EPSG:4326")
-    out = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "rank": np.arange(1, len(sel) + 1),
             "site_id": sel["site_id"].to_numpy(),
@@ -294,4 +327,3 @@ def _selected_table(
         geometry=sel.geometry.to_numpy(),
         crs=cand.crs,
     )
-    return out

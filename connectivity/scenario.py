@@ -232,7 +232,7 @@ class _Builder:
             return _INVALID
         return cls(**kwargs)
 
-    def convert(self, tp: Any, value: Any, key: str) -> Any:  # noqa: PLR0911, C901
+    def convert(self, tp: Any, value: Any, key: str) -> Any:
         origin = typing.get_origin(tp)
         args = typing.get_args(tp)
         if origin in (typing.Union, types.UnionType):
@@ -263,7 +263,7 @@ class _Builder:
         if dataclasses.is_dataclass(tp):
             if isinstance(value, str) and tp is LayerSpec:
                 value = {"path": value}
-            return self.build(tp, value, key)
+            return self.build(typing.cast(type, tp), value, key)
         if tp is Path:
             if not isinstance(value, str) or not value.strip():
                 self.problem(key, "expected a file or folder path")
@@ -451,14 +451,17 @@ def _check_files_and_columns(s: Scenario) -> list[str]:
         wanted = [c for c in columns if c] + list(spec.filter)
         if spec.path.suffix.lower() in (".csv", ".txt", ".tsv"):
             wanted += [c for c in (spec.x_column, spec.y_column) if c]
-        for col in wanted:
-            if col not in have:
+        missing = [col for col in dict.fromkeys(wanted) if col not in have]
+        if missing:
+            hints = []
+            for col in missing:
                 close = difflib.get_close_matches(col, have, n=1, cutoff=0.6)
-                hint = f" Did you mean '{close[0]}'?" if close else ""
-                problems.append(
-                    f"{key}: column '{col}' is not in {spec.path.name}.{hint} "
-                    f"Columns there: {', '.join(have)}"
-                )
+                hints.append(f"'{col}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+            noun = "column" if len(missing) == 1 else "columns"
+            problems.append(
+                f"{key}: {noun} {', '.join(hints)} not in {spec.path.name}. "
+                f"Columns there: {', '.join(have)}"
+            )
 
     t = s.territory
     check("territory.boundaries", t.boundaries, [t.id_column, t.name_column])
@@ -474,8 +477,11 @@ def _check_files_and_columns(s: Scenario) -> list[str]:
         check("demand.join.table", d.join.table, table_cols)
         check("demand.layer", d.layer, layer_cols)
     else:
-        check("demand.layer", d.layer, [*layer_cols, d.population_column, d.internet_share_column,
-                                        *group_cols])
+        check(
+            "demand.layer",
+            d.layer,
+            [*layer_cols, d.population_column, d.internet_share_column, *group_cols],
+        )
     e = s.existing_coverage
     check("existing_coverage.wifi", e.wifi, [e.name_column])
     for i, c in enumerate(s.candidates.layers):

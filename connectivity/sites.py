@@ -109,7 +109,8 @@ def merge_close_sites(sites: gpd.GeoDataFrame, merge_distance_m: float) -> gpd.G
     _, first = np.unique(label, return_index=True)
     keep = np.sort(first)
     logger.info(
-        "candidates: %d sites within %g m of another merged", len(sites) - len(keep),
+        "candidates: %d sites within %g m of another merged",
+        len(sites) - len(keep),
         merge_distance_m,
     )
     return sites.iloc[keep].reset_index(drop=True)

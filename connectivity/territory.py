@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -25,10 +26,14 @@ class Territory:
         ``rural_km2`` and ``geometry``.
     rural
         Union of the rural land (whole rural areas plus the rural layer), possibly empty.
+    excluded
+        Union of the boundary layer's areas left out of a study area (``include``); demand
+        there is dropped rather than snapped to the nearest included area.
     """
 
     areas: gpd.GeoDataFrame
     rural: shapely.Geometry
+    excluded: shapely.Geometry = dataclasses.field(default_factory=shapely.Polygon)
 
     @property
     def outline(self) -> shapely.Geometry:
@@ -88,11 +93,14 @@ def territory_from_layers(
                 f"territory.{label}: unknown area codes {', '.join(unknown)}; codes in "
                 f"'{id_column}': {', '.join(sorted(areas['area_code']))}"
             )
+    excluded = shapely.Polygon()
     if include:
-        areas = areas[areas["area_code"].isin(include)]
+        left_out = ~areas["area_code"].isin(include)
+        excluded = shapely.union_all(areas.geometry[left_out].to_numpy())
+        areas = areas[~left_out]
     areas = areas.sort_values("area_code").reset_index(drop=True)
 
-    parts = [g for g in areas.loc[areas["area_code"].isin(rural_ids or []), "geometry"]]
+    parts = list(areas.loc[areas["area_code"].isin(rural_ids or []), "geometry"])
     if rural_layer is not None and len(rural_layer):
         parts.append(shapely.union_all(rural_layer.geometry.to_numpy()))
     outline = shapely.union_all(areas.geometry.to_numpy())
@@ -102,9 +110,11 @@ def territory_from_layers(
     areas = areas[["area_code", "area_name", "area_km2", "rural_km2", "geometry"]]
     logger.info(
         "territory: %d areas, %.1f km² of which %.1f km² rural",
-        len(areas), float(areas["area_km2"].sum()), float(areas["rural_km2"].sum()),
+        len(areas),
+        float(areas["area_km2"].sum()),
+        float(areas["rural_km2"].sum()),
     )
-    return Territory(areas=areas, rural=rural)
+    return Territory(areas=areas, rural=rural, excluded=excluded)
 
 
 def assign_area(

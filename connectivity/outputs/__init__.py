@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import platform
 import shutil
 import tempfile
@@ -93,12 +92,12 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
     if out_dir.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
         old.rmdir()
-        os.replace(out_dir, old)
+        out_dir.replace(old)
     try:
-        os.replace(tmp, out_dir)
+        tmp.replace(out_dir)
     except OSError:
         if old is not None:
-            os.replace(old, out_dir)
+            old.replace(out_dir)
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
@@ -119,14 +118,22 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
             bar.update(1)
 
     step("connectivity.gpkg", lambda: write_geopackage(results, folder / "connectivity.gpkg"))
-    step("selected_sites.csv", lambda: _csv(tables.selected_sites_table(results),
-                                            folder / "selected_sites.csv"))
-    step("summary_by_locality.csv", lambda: _csv(tables.summary_by_locality(results),
-                                                 folder / "summary_by_locality.csv"))
-    step("map.html", lambda: webmap.build_map(results, language=language).save(
-        str(folder / "map.html")))
-    step("map.png", lambda: figures.write_overview_png(results, folder / "map.png",
-                                                       language=language))
+    step(
+        "selected_sites.csv",
+        lambda: _csv(tables.selected_sites_table(results), folder / "selected_sites.csv"),
+    )
+    step(
+        "summary_by_locality.csv",
+        lambda: _csv(tables.summary_by_locality(results), folder / "summary_by_locality.csv"),
+    )
+    step(
+        "map.html",
+        lambda: webmap.build_map(results, language=language).save(str(folder / "map.html")),
+    )
+    step(
+        "map.png",
+        lambda: figures.write_overview_png(results, folder / "map.png", language=language),
+    )
     step("run.json", lambda: write_manifest(results, folder, seconds))
     if bar is not None:
         bar.close()
@@ -179,8 +186,13 @@ def write_manifest(results: Results, folder: Path, output_seconds: dict[str, flo
         "scenario": s.to_dict(),
         "inputs": inputs,
         "cleaning": [
-            {"layer": r.role, "path": r.path, "rows_read": r.rows_read, "rows_kept": r.rows_kept,
-             "cleaned": r.cleaned}
+            {
+                "layer": r.role,
+                "path": r.path,
+                "rows_read": r.rows_read,
+                "rows_kept": r.rows_kept,
+                "cleaned": r.cleaned,
+            }
             for r in results.load_reports
         ],
         "counts": results.counts,

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from connectivity.outputs.i18n import Language, label  # noqa: E402
-from connectivity.outputs.webmap import (  # noqa: E402
+from connectivity.outputs.i18n import Language, label
+from connectivity.outputs.webmap import (
     DENSITY_COLOURS,
     NEW_COLOUR,
     SITE_COLOUR,
     WIFI_COLOUR,
     density_breaks,
 )
-from connectivity.pipeline import Results  # noqa: E402
+from connectivity.pipeline import Results
 
 
 def _scale_bar(ax: plt.Axes, language: Language) -> None:
@@ -36,41 +37,87 @@ def _scale_bar(ax: plt.Axes, language: Language) -> None:
     text = f"{length / 1000:g} {label('km', language)}"
     ax.text(bx + length / 2, by + (y1 - y0) * 0.015, text, ha="center", va="bottom", fontsize=8)
     ax.annotate(
-        label("north", language), xy=(0.95, 0.95), xytext=(0.95, 0.86),
-        xycoords="axes fraction", ha="center", va="center", fontsize=10, fontweight="bold",
+        label("north", language),
+        xy=(0.95, 0.95),
+        xytext=(0.95, 0.86),
+        xycoords="axes fraction",
+        ha="center",
+        va="center",
+        fontsize=10,
+        fontweight="bold",
         arrowprops={"arrowstyle": "-|>", "color": "black", "lw": 1.5},
     )
 
 
-def _panel(ax: plt.Axes, results: Results, bounds: tuple[float, float, float, float],
-           breaks: np.ndarray, language: Language, *, label_sites: int) -> None:
+def _cell_image(results: Results, breaks: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Paint the regular cell grid as an image (far lighter than one polygon per cell).
+
+    Uncovered cells show their density class, newly covered ones green, the rest nothing.
+    """
     cells = results.cells
-    values = cells["people_without_internet"].to_numpy()
-    uncovered = ~cells["covered_after"].to_numpy()
-    cmap = ListedColormap(DENSITY_COLOURS)
-    norm = BoundaryNorm([0, *breaks.tolist(), np.inf], cmap.N)
-    cells.loc[uncovered].assign(v=values[uncovered]).plot(
-        ax=ax, column="v", cmap=cmap, norm=norm, linewidth=0
-    )
-    newly = cells["covered_by_rank"].to_numpy() > 0
-    if newly.any():
-        cells.loc[newly].plot(ax=ax, color=NEW_COLOUR, linewidth=0)
+    size = results.scenario.demand.cell_size_m
+    ix = cells["ix"].to_numpy()
+    iy = cells["iy"].to_numpy()
+    x0, y0 = ix.min(), iy.min()
+    grid = np.full((iy.max() - y0 + 1, ix.max() - x0 + 1), -1, dtype=np.int64)
+    classes = np.digitize(cells["people_without_internet"].to_numpy(), breaks)
+    classes[cells["covered_after"].to_numpy()] = -1
+    classes[cells["covered_by_rank"].to_numpy() > 0] = len(DENSITY_COLOURS)
+    grid[iy - y0, ix - x0] = classes
+    image = np.ma.masked_less(grid, 0)
+    extent = (x0 * size, (ix.max() + 1) * size, y0 * size, (iy.max() + 1) * size)
+    cmap = ListedColormap([*DENSITY_COLOURS, NEW_COLOUR])
+    return image, {
+        "cmap": cmap,
+        "vmin": -0.5,
+        "vmax": len(DENSITY_COLOURS) + 0.5,
+        "origin": "lower",
+        "extent": extent,
+    }
+
+
+def _panel(
+    ax: plt.Axes,
+    results: Results,
+    bounds: tuple[float, float, float, float],
+    breaks: np.ndarray,
+    language: Language,
+    *,
+    label_sites: int,
+) -> None:
+    image, style = _cell_image(results, breaks)
+    ax.imshow(image, interpolation="nearest", zorder=1, **style)
     results.territory.areas.boundary.plot(ax=ax, color="#333333", linewidth=0.6)
     if len(results.existing_wifi):
         results.existing_wifi.plot(ax=ax, color=WIFI_COLOUR, markersize=6, zorder=4)
     sel = results.selected
     if len(sel):
-        sel.plot(ax=ax, color=SITE_COLOUR, markersize=14, marker="^", zorder=5,
-                 edgecolor="white", linewidth=0.3)
+        sel.plot(
+            ax=ax,
+            color=SITE_COLOUR,
+            markersize=14,
+            marker="^",
+            zorder=5,
+            edgecolor="white",
+            linewidth=0.3,
+        )
         for row in sel.head(label_sites).itertuples():
-            ax.annotate(str(row.rank), (row.geometry.x, row.geometry.y), fontsize=6,
-                        xytext=(3, 3), textcoords="offset points", zorder=6)
+            ax.annotate(
+                str(row.rank),
+                (row.geometry.x, row.geometry.y),
+                fontsize=6,
+                xytext=(3, 3),
+                textcoords="offset points",
+                zorder=6,
+            )
     x0, y0, x1, y1 = bounds
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     _scale_bar(ax, language)
 
 
@@ -82,29 +129,46 @@ def write_overview_png(results: Results, path: Path, *, language: Language = "es
     centres = cells.geometry.centroid
     pad = results.scenario.demand.cell_size_m * 5
     zoom = (
-        float(np.quantile(centres.x, 0.01)) - pad, float(np.quantile(centres.y, 0.01)) - pad,
-        float(np.quantile(centres.x, 0.99)) + pad, float(np.quantile(centres.y, 0.99)) + pad,
+        float(np.quantile(centres.x, 0.01)) - pad,
+        float(np.quantile(centres.y, 0.01)) - pad,
+        float(np.quantile(centres.x, 0.99)) + pad,
+        float(np.quantile(centres.y, 0.99)) + pad,
     )
     fig, axes = plt.subplots(1, 2, figsize=(14, 9), gridspec_kw={"width_ratios": [1, 2]})
-    _panel(axes[0], results, full, breaks, language, label_sites=0)  # type: ignore[arg-type]
+    _panel(axes[0], results, full, breaks, language, label_sites=0)
     axes[0].set_title(label("overview", language), fontsize=10)
     _panel(axes[1], results, zoom, breaks, language, label_sites=20)
     axes[1].set_title(label("urban_zoom", language), fontsize=10)
     s = results.scenario
     b = [int(v) for v in breaks]
     ranges = [f"< {b[0]}", f"{b[0]}–{b[1]}", f"{b[1]}–{b[2]}", f"≥ {b[2]}"]
-    handles = [Patch(color=c, label=r) for c, r in zip(DENSITY_COLOURS, ranges, strict=True)]
+    handles: list[Any] = [
+        Patch(color=c, label=r) for c, r in zip(DENSITY_COLOURS, ranges, strict=True)
+    ]
     handles += [
         Patch(color=NEW_COLOUR, label=label("newly_covered", language)),
         Line2D([], [], color=WIFI_COLOUR, marker="o", lw=0, label=label("existing_wifi", language)),
-        Line2D([], [], color=SITE_COLOUR, marker="^", lw=0,
-               label=label("selected_sites", language)),
+        Line2D(
+            [], [], color=SITE_COLOUR, marker="^", lw=0, label=label("selected_sites", language)
+        ),
     ]
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=9, frameon=False,
-               title=label("density_legend", language, size=f"{s.demand.cell_size_m:g}"))
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=4,
+        fontsize=9,
+        frameon=False,
+        title=label("density_legend", language, size=f"{s.demand.cell_size_m:g}"),
+    )
     fig.suptitle(f"{label('title', language)}: {s.title} — {s.territory.name}", fontsize=13)
-    fig.text(0.99, 0.005, label("covered_radius", language, radius=f"{s.candidates.radius_m:g}"),
-             ha="right", fontsize=7, color="#555555")
+    fig.text(
+        0.99,
+        0.005,
+        label("covered_radius", language, radius=f"{s.candidates.radius_m:g}"),
+        ha="right",
+        fontsize=7,
+        color="#555555",
+    )
     fig.tight_layout(rect=(0, 0.1, 1, 0.96))
     fig.savefig(path, dpi=130)
     plt.close(fig)

@@ -8,13 +8,28 @@ import pandas as pd
 from connectivity.pipeline import Results
 
 SELECTED_COLUMNS = [
-    "rank", "site_id", "name", "type", "locality", "lon", "lat", "new_people_covered",
-    "new_priority_weight", "cumulative_coverage_pct",
+    "rank",
+    "site_id",
+    "name",
+    "type",
+    "locality",
+    "lon",
+    "lat",
+    "new_people_covered",
+    "new_priority_weight",
+    "cumulative_coverage_pct",
 ]
 
 SUMMARY_COLUMNS = [
-    "locality_code", "locality", "population", "people_without_internet", "covered_before",
-    "covered_after", "pct_covered_before", "pct_covered_after", "sites_selected",
+    "locality_code",
+    "locality",
+    "population",
+    "people_without_internet",
+    "covered_before",
+    "covered_after",
+    "pct_covered_before",
+    "pct_covered_after",
+    "sites_selected",
 ]
 
 

@@ -47,8 +47,9 @@ def dissolve_by_class(
         if pick.any():
             geom = shapely.coverage_union_all(cells.geometry.to_numpy()[pick])
             rows.append({"cls": k, "n_cells": int(pick.sum()), "geometry": geom})
-    return gpd.GeoDataFrame(rows, columns=["cls", "n_cells", "geometry"], geometry="geometry",
-                            crs=cells.crs)
+    return gpd.GeoDataFrame(
+        rows, columns=["cls", "n_cells", "geometry"], geometry="geometry", crs=cells.crs
+    )
 
 
 def _esc(value: Any) -> str:
@@ -69,13 +70,14 @@ def build_map(results: Results, *, language: Language = "es") -> folium.Map:
     demand before and after the plan, cells newly covered, existing Wi-Fi zones and the ranked
     sites with popups; a legend, a title and a layer control.
     """
-    s = results.scenario
     cells = results.cells
     wgs = "EPSG:4326"
     summary = summary_by_locality(results).set_index("locality_code")
     areas = results.territory.areas.merge(
         summary[["population", "pct_covered_before", "pct_covered_after"]],
-        left_on="area_code", right_index=True, how="left",
+        left_on="area_code",
+        right_index=True,
+        how="left",
     ).to_crs(wgs)
 
     zoom_cells = cells.to_crs(wgs)
@@ -97,19 +99,24 @@ def build_map(results: Results, *, language: Language = "es") -> folium.Map:
             "pct": pct,
         }
     )
-    loc_gdf = gpd.GeoDataFrame(props, geometry=areas.geometry.simplify(0.0002).to_numpy(),
-                               crs=wgs)
+    loc_gdf = gpd.GeoDataFrame(props, geometry=areas.geometry.simplify(0.0002).to_numpy(), crs=wgs)
     folium.GeoJson(
         loc_gdf,
         name=label("localities", language),
         style_function=lambda f: {
-            "fillColor": colours(f["properties"]["pct"]), "color": "#444444", "weight": 1.2,
+            "fillColor": colours(f["properties"]["pct"]),
+            "color": "#444444",
+            "weight": 1.2,
             "fillOpacity": 0.35,
         },
         tooltip=folium.GeoJsonTooltip(
             fields=["name", "pop", "before", "after"],
-            aliases=[label("locality", language), label("population", language),
-                     label("pct_before", language), label("pct_after", language)],
+            aliases=[
+                label("locality", language),
+                label("population", language),
+                label("pct_before", language),
+                label("pct_after", language),
+            ],
         ),
     ).add_to(fmap)
     colours.add_to(fmap)
@@ -123,10 +130,14 @@ def build_map(results: Results, *, language: Language = "es") -> folium.Map:
     ):
         layer = dissolve_by_class(cells, mask, values, breaks).to_crs(wgs)
         folium.GeoJson(
-            layer, name=label(key, language), show=show,
+            layer,
+            name=label(key, language),
+            show=show,
             style_function=lambda f: {
-                "fillColor": DENSITY_COLOURS[f["properties"]["cls"]], "color": "none",
-                "weight": 0, "fillOpacity": 0.7,
+                "fillColor": DENSITY_COLOURS[f["properties"]["cls"]],
+                "color": "none",
+                "weight": 0,
+                "fillOpacity": 0.7,
             },
         ).add_to(fmap)
 
@@ -136,15 +147,25 @@ def build_map(results: Results, *, language: Language = "es") -> folium.Map:
         folium.GeoJson(
             gpd.GeoDataFrame({"n": [int(newly.sum())]}, geometry=[geom], crs=cells.crs).to_crs(wgs),
             name=label("newly_covered", language),
-            style_function=lambda f: {"fillColor": NEW_COLOUR, "color": NEW_COLOUR, "weight": 1,
-                                      "fillOpacity": 0.6},
+            style_function=lambda f: {
+                "fillColor": NEW_COLOUR,
+                "color": NEW_COLOUR,
+                "weight": 1,
+                "fillOpacity": 0.6,
+            },
         ).add_to(fmap)
 
     wifi_group = folium.FeatureGroup(name=label("existing_wifi", language))
-    for name, pt in zip(results.existing_wifi["name"], results.existing_wifi.to_crs(wgs).geometry,
-                        strict=True):
+    for name, pt in zip(
+        results.existing_wifi["name"], results.existing_wifi.to_crs(wgs).geometry, strict=True
+    ):
         folium.CircleMarker(
-            [pt.y, pt.x], radius=4, color=WIFI_COLOUR, fill=True, fill_opacity=0.9, weight=1,
+            [pt.y, pt.x],
+            radius=4,
+            color=WIFI_COLOUR,
+            fill=True,
+            fill_opacity=0.9,
+            weight=1,
             tooltip=folium.Tooltip(_esc(name) if name else label("existing_wifi", language)),
         ).add_to(wifi_group)
     wifi_group.add_to(fmap)
@@ -163,16 +184,22 @@ def build_map(results: Results, *, language: Language = "es") -> folium.Map:
         )
         size = 9 - 5 * (int(row.rank) - 1) / n
         folium.CircleMarker(
-            [pt.y, pt.x], radius=size, color="#ffffff", weight=1.5, fill=True,
-            fill_color=SITE_COLOUR, fill_opacity=0.95,
+            [pt.y, pt.x],
+            radius=size,
+            color="#ffffff",
+            weight=1.5,
+            fill=True,
+            fill_color=SITE_COLOUR,
+            fill_opacity=0.95,
             popup=folium.Popup(popup, max_width=320),
             tooltip=folium.Tooltip(f"{int(row.rank)}. {_esc(row.name)}"),
         ).add_to(sites_group)
     sites_group.add_to(fmap)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(Element(_title_html(results, language)))
-    fmap.get_root().html.add_child(Element(_legend_html(results, breaks, language)))
+    root: Any = fmap.get_root()
+    root.html.add_child(Element(_title_html(results, language)))
+    root.html.add_child(Element(_legend_html(results, breaks, language)))
     return fmap
 
 
@@ -181,7 +208,7 @@ def _title_html(results: Results, language: Language) -> str:
     date = dt.date.today().isoformat()
     return (
         '<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
-        'padding:6px 12px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);'
+        "padding:6px 12px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);"
         'font:14px sans-serif"><b>'
         f"{_esc(label('title', language))}: {_esc(s.title)}</b><br>"
         f'<span style="font-size:12px">{_esc(s.territory.name)} · '
@@ -208,7 +235,7 @@ def _legend_html(results: Results, breaks: np.ndarray, language: Language) -> st
 
     return (
         '<div style="position:fixed;bottom:30px;left:10px;z-index:9999;background:white;'
-        'padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);'
+        "padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);"
         'font:12px sans-serif;max-width:260px">'
         f"<b>{_esc(label('density_legend', language, size=size))}</b>{swatches}"
         f'<div style="margin-top:6px"></div>'

@@ -1,0 +1,61 @@
+"""One parametrised test over the folder of small broken inputs (tests/data/broken/*).
+
+Each case folder holds ``case.yaml``: a ``patch`` merged into the subset scenario (relative
+paths in it resolve against the case folder; ``{index: {...}}`` edits one list item) and what
+is expected: the ``stage`` that fails (``validate`` or ``run``), the error class and a regex.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import connectivity
+from connectivity import ConnectivityError, load_scenario, run_scenario
+
+from .conftest import DATA, subset_dict, write_scenario
+
+CASES = sorted(p.parent for p in (DATA / "broken").glob("*/case.yaml"))
+PATH_KEYS = {"path", "table", "boundaries", "layer"}
+
+
+def _merge(base: Any, patch: Any, folder: Path, key: str = "") -> Any:
+    if isinstance(patch, dict) and isinstance(base, list):
+        out = list(base)
+        for index, value in patch.items():
+            out[int(index)] = _merge(base[int(index)], value, folder)
+        return out
+    if isinstance(patch, dict) and isinstance(base, dict):
+        out = dict(base)
+        for k, v in patch.items():
+            out[k] = _merge(base.get(k), v, folder, k)
+        return out
+    if key in PATH_KEYS and isinstance(patch, str) and "." in patch:
+        return str((folder / patch).resolve())
+    if isinstance(base, dict) and isinstance(patch, str) and key in PATH_KEYS - {"path"}:
+        return str((folder / patch).resolve())
+    return patch
+
+
+def test_every_case_is_listed() -> None:
+    assert len(CASES) >= 10
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
+def test_broken_input_gives_a_clear_error(case: Path, tmp_path: Path) -> None:
+    spec = yaml.safe_load((case / "case.yaml").read_text(encoding="utf-8"))
+    expect = spec["expect"]
+    data = _merge(subset_dict(), spec["patch"], case)
+    path = write_scenario(tmp_path, data)
+    error = getattr(connectivity, expect["error"])
+    assert issubclass(error, ConnectivityError)
+    if expect["stage"] == "validate":
+        with pytest.raises(error, match=expect["match"]):
+            load_scenario(path)
+    else:
+        scenario = load_scenario(path)
+        with pytest.raises(error, match=expect["match"]):
+            run_scenario(scenario, write=False)

@@ -1,0 +1,69 @@
+"""End-to-end checks on the full shipped data packs (slow: run with ``make test-slow``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from connectivity import load_scenario, run_scenario
+from connectivity.outputs import OUTPUT_FILES
+
+from .conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+CENSUS_TOTAL = 7_136_912  # DANE CNPV 2018, sum of STP27_PERS over the 641 sectors
+
+
+def test_bogota_default_scenario(tmp_path: Path) -> None:
+    scenario = load_scenario(REPO / "scenarios" / "bogota_public_wifi.yaml")
+    out = tmp_path / "bogota"
+    results = run_scenario(scenario, out_dir=out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    population = results.cells["population"].sum()
+    assert population == pytest.approx(CENSUS_TOTAL, rel=0.001)
+    summary = pd.read_csv(out / "summary_by_locality.csv", dtype={"locality_code": str})
+    assert len(summary) == 20
+    assert summary["locality_code"].tolist() == [f"{i:02d}" for i in range(1, 21)]
+    assert summary["sites_selected"].sum() == 100
+    assert (summary["pct_covered_after"] >= summary["pct_covered_before"]).all()
+    assert results.cells.loc[results.cells["area_code"] == "20", "rural"].all()
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    cleaned = {r["layer"]: r["cleaned"] for r in run["cleaning"]}
+    assert (
+        cleaned["candidates.layers[0] (colegio_oficial)"][
+            "rows with missing, non-finite or sentinel coordinates dropped"
+        ]
+        == 1
+    )
+    assert cleaned["candidates.layers[5] (parque)"]["points outside the territory dropped"] >= 16
+    assert (
+        cleaned["candidates.layers[6] (paradero_sitp)"][
+            "UTF-8 byte-order mark removed from the header"
+        ]
+        == 1
+    )
+    assert cleaned["existing_coverage.wifi"]["column names with stray spaces trimmed"] == 1
+
+
+def test_bogota_more_sites_never_cover_less() -> None:
+    scenario = load_scenario(REPO / "scenarios" / "bogota_public_wifi.yaml")
+    covered = []
+    for k in (10, 50, 100):
+        scenario.method.sites = k
+        results = run_scenario(scenario, write=False)
+        covered.append(results.summary["people_covered_after"])
+    assert covered == sorted(covered)
+
+
+def test_medellin_runs_with_its_own_columns_and_encoding(tmp_path: Path) -> None:
+    scenario = load_scenario(REPO / "scenarios" / "medellin_public_wifi.yaml")
+    results = run_scenario(scenario, out_dir=tmp_path / "medellin")
+    assert len(results.territory.areas) == 21
+    assert results.cells["population"].sum() == pytest.approx(2_427_129, rel=0.001)
+    assert results.counts["existing_wifi"] == 5
+    assert results.counts["candidates"] == pytest.approx(3608, abs=10)
+    assert len(results.selected) == 50

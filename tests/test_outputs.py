@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+
+from connectivity import OutputError, run_scenario
+from connectivity.outputs import OUTPUT_FILES, write_outputs
+from connectivity.outputs.i18n import LABELS
+from connectivity.outputs.tables import SELECTED_COLUMNS, SUMMARY_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def written(subset_results, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("maps") / "bogota_subset"
+    write_outputs(subset_results, out)
+    return out
+
+
+def test_every_output_is_written(written: Path) -> None:
+    assert sorted(p.name for p in written.iterdir()) == sorted(OUTPUT_FILES)
+    assert not list(written.parent.glob(".*partial*"))
+
+
+def test_geopackage_layers_have_crs(written: Path) -> None:
+    layers = {name for name, _ in pyogrio.list_layers(written / "connectivity.gpkg")}
+    assert layers == {
+        "localities",
+        "demand_cells",
+        "existing_wifi",
+        "candidates",
+        "selected_sites",
+        "gaps",
+    }
+    for layer in layers:
+        gdf = gpd.read_file(written / "connectivity.gpkg", layer=layer)
+        assert gdf.crs is not None and gdf.crs.to_epsg() == 9377, layer
+    gaps = gpd.read_file(written / "connectivity.gpkg", layer="gaps")
+    assert {"population", "area_code", "people_without_internet"} <= set(gaps.columns)
+
+
+def test_csv_tables(written: Path, subset_results) -> None:
+    sel = pd.read_csv(written / "selected_sites.csv")
+    assert sel.columns.tolist() == SELECTED_COLUMNS
+    assert len(sel) == 15
+    assert sel["lon"].between(-75, -73).all() and sel["lat"].between(3.5, 5).all()
+    summary = pd.read_csv(written / "summary_by_locality.csv", dtype={"locality_code": str})
+    assert summary.columns.tolist() == SUMMARY_COLUMNS
+    assert summary["locality_code"].tolist() == ["03", "14", "17", "20"]
+    assert summary["sites_selected"].sum() == 15
+    assert (summary["covered_after"] >= summary["covered_before"]).all()
+    assert summary["population"].sum() == pytest.approx(
+        subset_results.cells["population"].sum(), abs=4
+    )
+
+
+def test_run_json(written: Path, subset_results) -> None:
+    run = json.loads((written / "run.json").read_text(encoding="utf-8"))
+    assert run["connectivity_version"]
+    assert run["scenario"]["name"] == "bogota_subset"
+    assert set(run["stage_seconds"]) == {
+        "territory",
+        "demand",
+        "existing_coverage",
+        "candidates",
+        "coverage_matrix",
+        "ranking",
+        "gaps",
+    }
+    paths = {Path(i["path"]).name for i in run["inputs"]}
+    assert {"sectores.gpkg", "sociodemograficas.csv", "wifi.csv", "paraderos_sitp.csv"} <= paths
+    assert all(len(i["sha256"]) == 64 for i in run["inputs"])
+    assert run["counts"]["demand_cells"] == len(subset_results.cells)
+    assert run["outputs"] == OUTPUT_FILES
+
+
+def test_map_html_has_layers_and_escapes_names(subset_results, tmp_path: Path) -> None:
+    selected = subset_results.selected.copy()
+    selected.loc[0, "name"] = "<script>alert('x')</script>"
+    out = tmp_path / "evil"
+    write_outputs(dataclasses.replace(subset_results, selected=selected), out)
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert "<script>alert(" not in html
+    assert "&lt;script&gt;alert(" in html
+    for key in (
+        "localities",
+        "existing_wifi",
+        "selected_sites",
+        "uncovered_before",
+        "uncovered_after",
+    ):
+        text = LABELS[key]["es"]
+        assert text in html or json.dumps(text)[1:-1] in html, key
+    assert "L.control.layers" in html
+
+
+def test_translation_table_is_complete() -> None:
+    for key, texts in LABELS.items():
+        assert set(texts) == {"es", "en"}, key
+        assert all(texts.values()), key
+
+
+def test_failed_run_leaves_previous_outputs_untouched(subset_scenario, written: Path) -> None:
+    before = {p.name: p.read_bytes() for p in written.iterdir()}
+    broken = dataclasses.replace(
+        subset_scenario,
+        demand=dataclasses.replace(subset_scenario.demand, population_column="NOPE"),
+    )
+    with pytest.raises(Exception, match="NOPE"):
+        run_scenario(broken, out_dir=written)
+    assert {p.name: p.read_bytes() for p in written.iterdir()} == before
+    assert not list(written.parent.glob(".*partial*"))
+
+
+def test_refuses_to_replace_a_folder_that_is_not_a_run(subset_results, tmp_path: Path) -> None:
+    mine = tmp_path / "my_documents"
+    mine.mkdir()
+    (mine / "thesis.docx").write_text("precious")
+    with pytest.raises(OutputError, match="holds other files and no earlier run"):
+        write_outputs(subset_results, mine)
+    assert (mine / "thesis.docx").read_text() == "precious"
+
+
+def test_rerun_replaces_an_earlier_run(subset_results, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    write_outputs(subset_results, out)
+    (out / "stale.txt").write_text("old")
+    write_outputs(subset_results, out)
+    assert not (out / "stale.txt").exists()
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
