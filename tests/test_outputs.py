@@ -133,3 +133,15 @@ def test_rerun_replaces_an_earlier_run(subset_results, tmp_path: Path) -> None:
     write_outputs(subset_results, out)
     assert not (out / "stale.txt").exists()
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+
+
+def test_english_labels_with_language_en(subset_results, tmp_path: Path) -> None:
+    scenario = dataclasses.replace(
+        subset_results.scenario,
+        output=dataclasses.replace(subset_results.scenario.output, language="en"),
+    )
+    out = tmp_path / "en"
+    write_outputs(dataclasses.replace(subset_results, scenario=scenario), out)
+    html = (out / "map.html").read_text(encoding="utf-8")
+    assert LABELS["existing_wifi"]["en"] in html
+    assert LABELS["existing_wifi"]["es"] not in html
