@@ -8,6 +8,7 @@ and thousands of candidates holds only the pairs that are in reach.
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 import numpy as np
 from scipy import sparse
@@ -41,9 +42,16 @@ def covered_by_points(cells_xy: np.ndarray, points_xy: np.ndarray, radius_m: flo
 
 
 def coverage_matrix(
-    sites_xy: np.ndarray, cells_xy: np.ndarray, radius_m: float
+    sites_xy: np.ndarray,
+    cells_xy: np.ndarray,
+    radius_m: float,
+    *,
+    decay: Literal["binary", "linear"] = "binary",
 ) -> sparse.csr_array:
-    """Return the sparse site × cell matrix: entry (i, j) is 1 if site i covers cell j.
+    """Return the sparse site × cell coverage matrix.
+
+    With ``decay="binary"`` entry (i, j) is 1 when cell j's centre is within ``radius_m`` of
+    site i; with ``"linear"`` it falls from 1 at the site to 0 at the radius (partial coverage).
 
     Parameters
     ----------
@@ -53,15 +61,17 @@ def coverage_matrix(
         (n, 2) cell centres in the same CRS.
     radius_m
         Service radius in metres.
+    decay
+        ``"binary"`` (1 within the radius) or ``"linear"`` (1 at the site, 0 at the radius).
 
     Returns
     -------
     scipy.sparse.csr_array
-        Shape (m, n), boolean, column indices sorted within each row.
+        Shape (m, n), float qualities in (0, 1], column indices sorted within each row.
     """
     n_sites, n_cells = len(sites_xy), len(cells_xy)
     if n_sites == 0 or n_cells == 0:
-        return sparse.csr_array((n_sites, n_cells), dtype=bool)
+        return sparse.csr_array((n_sites, n_cells), dtype=float)
     tree = cKDTree(cells_xy)
     neighbours = tree.query_ball_point(sites_xy, r=radius_m, return_sorted=True)
     lengths = np.fromiter((len(n) for n in neighbours), dtype=np.int64, count=n_sites)
@@ -71,7 +81,12 @@ def coverage_matrix(
         if indptr[-1]
         else np.zeros(0, dtype=np.int64)
     )
-    data = np.ones(len(indices), dtype=bool)
+    if decay == "linear":
+        site_of = np.repeat(np.arange(n_sites), lengths)
+        dist = np.hypot(*(cells_xy[indices] - sites_xy[site_of]).T)
+        data = np.clip(1.0 - dist / radius_m, 1e-6, 1.0)
+    else:
+        data = np.ones(len(indices), dtype=float)
     matrix = sparse.csr_array((data, indices, indptr), shape=(n_sites, n_cells))
     logger.info(
         "coverage: %d sites × %d cells, %d pairs within %g m",

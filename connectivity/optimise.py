@@ -1,42 +1,99 @@
-"""Choosing sites: ranking candidates by the priority-weighted demand they newly cover.
+r"""Choosing sites: coverage location models solved greedily or exactly.
 
-The ranking is the lazy greedy algorithm for maximal covering (Minoux 1978): at each step take
-the site whose *marginal* gain — the demand weight of the cells it covers that no chosen or
-existing site covers yet — is largest. Because coverage is submodular a site's gain can only
-fall as others are chosen, so stale gains kept in a heap are upper bounds and most sites are
-never re-evaluated. Gains never increase with rank, and for ``k`` sites the total is at least
-``1 - 1/e`` of the optimum.
+Three models share one data layout, a sparse *site × cell* matrix of coverage qualities
+:math:`q_{ji} \in (0, 1]` (1 = fully covered; less for distance decay or a weak signal), demand
+weights :math:`w_i \ge 0`, site costs :math:`c_j` and the coverage :math:`q^0_i` that existing
+service already gives. A cell's coverage is capped at one:
+
+.. math:: \mathrm{cov}_i(x) = \min\bigl(1,\; q^0_i + \textstyle\sum_j q_{ji} x_j\bigr)
+
+- :class:`MaximalCovering` — maximise :math:`\sum_i w_i\,\mathrm{cov}_i(x)` subject to
+  :math:`\sum_j x_j \le k` (Church & ReVelle 1974).
+- :class:`BudgetedMaximalCovering` — the same subject to :math:`\sum_j c_j x_j \le B`
+  (Khuller, Moss & Naor 1999).
+- :class:`SetCovering` — minimise :math:`\sum_j c_j x_j` subject to
+  :math:`\sum_i w_i\,\mathrm{cov}_i(x) \ge s \sum_i w_i` (Toregas et al. 1971, with a target
+  share :math:`s`).
+
+Each takes :class:`GroupLimit` constraints (mandatory and excluded sites; a minimum or maximum
+number of sites and a minimum coverage share for a group such as a locality or the rural area).
+
+Methods:
+- ``"greedy"`` — lazy greedy (Minoux 1978). With a budget, sites are taken by gain per unit cost
+  and the result is compared with the best single affordable site (Khuller et al.), which
+  guarantees at least :math:`\tfrac12(1 - 1/e)` of the optimum; with ``k`` sites and no other
+  constraint the guarantee is :math:`1 - 1/e`. The gap to the LP relaxation's bound is reported.
+- ``"exact"`` — mixed-integer programming with HiGHS (:func:`scipy.optimize.milp`), with a time
+  limit and a relative MIP gap. Before solving, cells covered by the same sites with the same
+  qualities (and in the same constraint groups) are merged, summing their weights: this shrinks
+  city grids several times and keeps the model small.
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Self
 
 import numpy as np
 from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from connectivity.errors import OptimisationError
 
 logger = logging.getLogger(__name__)
 
+Method = Literal["greedy", "exact"]
+METHODS: tuple[str, ...] = ("greedy", "exact")
+
+
+class InfeasibleError(OptimisationError):
+    """The constraints cannot all be met; the message names the one that cannot."""
+
+
+@dataclass(frozen=True)
+class GroupLimit:
+    """A constraint on a group of sites and cells (a locality, the rural area, ...).
+
+    Parameters
+    ----------
+    name
+        Shown in messages, e.g. ``"locality 05 USME"``.
+    sites
+        Boolean mask over sites: the sites that belong to the group.
+    cells
+        Boolean mask over cells: the cells that belong to the group.
+    min_sites, max_sites
+        Bounds on the number of chosen sites in the group.
+    min_share
+        Minimum share (0–1) of the group's demand weight that must be covered.
+    """
+
+    name: str
+    sites: np.ndarray
+    cells: np.ndarray
+    min_sites: int = 0
+    max_sites: int | None = None
+    min_share: float = 0.0
+
 
 @dataclass(frozen=True)
 class Ranking:
-    """The chosen sites in the order they were chosen.
+    """The chosen sites in rank order.
 
     Attributes
     ----------
     sites
-        Row indices of the chosen candidates, best first.
+        Row indices of the chosen sites, best first (ranked by greedy marginal gain).
     gains
-        Demand weight newly covered by each chosen site.
+        Demand weight newly covered by each chosen site, in rank order.
     newly_covered
-        For each chosen site, the cell indices it newly covers.
+        For each chosen site, the cell indices whose coverage it raised.
     covered
-        Boolean per cell: covered after the plan (existing coverage included).
+        Final coverage per cell (0–1), existing service included.
     total_cost
         Sum of the chosen sites' costs.
     """
@@ -46,6 +103,811 @@ class Ranking:
     newly_covered: list[np.ndarray]
     covered: np.ndarray
     total_cost: float
+
+
+@dataclass
+class Solution:
+    """What ``solve`` found: objective, bound, gap and the ranked sites."""
+
+    method: str
+    ranking: Ranking
+    objective: float
+    bound: float
+    gap: float
+    coverage_share: float
+    total_cost: float
+    status: str
+    seconds: float
+    n_cells_model: int = 0
+    info: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def selected(self) -> np.ndarray:
+        """Indices of the chosen sites, best first."""
+        return self.ranking.sites
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def coverage_from_distances(
+    distances: sparse.csr_array, radius_m: float, *, decay: Literal["binary", "linear"] = "binary"
+) -> sparse.csr_array:
+    """Turn a sparse site × cell distance matrix into coverage qualities.
+
+    ``binary`` gives 1 within ``radius_m``; ``linear`` falls from 1 at the site to 0 at the
+    radius (partial coverage). Stored entries beyond the radius are dropped.
+    """
+    d = sparse.csr_array(distances)
+    keep = d.data <= radius_m
+    if decay == "binary":
+        q = np.ones(int(keep.sum()))
+    elif decay == "linear":
+        q = np.clip(1.0 - d.data[keep] / radius_m, 1e-6, 1.0)
+    else:
+        raise OptimisationError(f"unknown decay {decay!r}; use 'binary' or 'linear'")
+    coo = d.tocoo()
+    return sparse.csr_array((q, (coo.row[keep], coo.col[keep])), shape=d.shape)
+
+
+def _as_quality(matrix: sparse.sparray | sparse.spmatrix | np.ndarray) -> sparse.csr_array:
+    m = sparse.csr_array(matrix, dtype=float)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.sort_indices()
+    if m.nnz and (m.data.min() < 0 or m.data.max() > 1 + 1e-12 or not np.isfinite(m.data).all()):
+        raise OptimisationError("coverage qualities must lie between 0 and 1")
+    return m
+
+
+def covered_weight(
+    matrix: sparse.csr_array,
+    weights: np.ndarray,
+    sites: Sequence[int] | np.ndarray,
+    existing: np.ndarray,
+) -> float:
+    r"""Return :math:`\sum_i w_i \min(1, q^0_i + \sum_{j \in S} q_{ji})` for a set of sites."""
+    cov = existing.astype(float).copy()
+    if len(sites):
+        cov += np.asarray(matrix[np.asarray(sites, dtype=np.int64)].sum(axis=0)).ravel()
+    return float(weights @ np.minimum(cov, 1.0))
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------
+
+
+class _CoverageModel:
+    """Shared data, validation, greedy and exact solvers of the coverage models."""
+
+    name = "coverage"
+
+    def __init__(
+        self,
+        matrix: sparse.sparray | sparse.spmatrix | np.ndarray,
+        weights: np.ndarray,
+        *,
+        costs: np.ndarray | None = None,
+        existing: np.ndarray | None = None,
+        mandatory: Sequence[int] = (),
+        excluded: Sequence[int] = (),
+        limits: Sequence[GroupLimit] = (),
+    ) -> None:
+        self.matrix = _as_quality(matrix)
+        n_sites, n_cells = self.matrix.shape
+        self.weights = np.asarray(weights, dtype=float)
+        if self.weights.shape != (n_cells,):
+            raise OptimisationError(f"{self.weights.size} weights for {n_cells} cells")
+        if np.any(self.weights < 0) or not np.all(np.isfinite(self.weights)):
+            raise OptimisationError("demand weights must be finite and non-negative")
+        self.costs = np.ones(n_sites) if costs is None else np.asarray(costs, dtype=float)
+        if self.costs.shape != (n_sites,):
+            raise OptimisationError(f"{self.costs.size} costs for {n_sites} sites")
+        if np.any(self.costs < 0) or not np.all(np.isfinite(self.costs)):
+            raise OptimisationError("site costs must be finite and non-negative")
+        self.existing = (
+            np.zeros(n_cells) if existing is None else np.clip(np.asarray(existing, float), 0, 1)
+        )
+        if self.existing.shape != (n_cells,):
+            raise OptimisationError(
+                f"{self.existing.size} existing-coverage values for {n_cells} cells"
+            )
+        self.mandatory = np.asarray(list(dict.fromkeys(int(s) for s in mandatory)), dtype=np.int64)
+        self.excluded = np.asarray(sorted({int(s) for s in excluded}), dtype=np.int64)
+        for label, idx in (("mandatory", self.mandatory), ("excluded", self.excluded)):
+            if len(idx) and (idx.min() < 0 or idx.max() >= n_sites):
+                raise OptimisationError(f"{label} site index out of range 0..{n_sites - 1}")
+        both = np.intersect1d(self.mandatory, self.excluded)
+        if len(both):
+            raise InfeasibleError(f"site {int(both[0])} is both mandatory and excluded")
+        self.limits = list(limits)
+        for limit in self.limits:
+            if limit.sites.shape != (n_sites,) or limit.cells.shape != (n_cells,):
+                raise OptimisationError(f"limit '{limit.name}': masks do not match the matrix")
+        self.solution: Solution | None = None
+
+    # -- constructors ---------------------------------------------------------------------------
+
+    @classmethod
+    def from_cost_matrix(
+        cls,
+        cost_matrix: sparse.sparray | sparse.spmatrix | np.ndarray,
+        weights: np.ndarray,
+        service_radius: float,
+        *args: float,
+        decay: Literal["binary", "linear"] = "binary",
+        **kwargs: object,
+    ) -> Self:
+        """Build the model from a *cell × site* cost (distance) matrix, as spopt does.
+
+        A dense matrix is compared with ``service_radius``; a sparse one is read through its
+        stored entries only (missing = out of reach).
+        """
+        if sparse.issparse(cost_matrix):
+            dist = sparse.csr_array(cost_matrix).T.tocsr()
+        else:
+            dense = np.asarray(cost_matrix, dtype=float).T
+            rows, cols = np.nonzero(dense <= service_radius)
+            dist = sparse.csr_array((dense[rows, cols], (rows, cols)), shape=dense.shape)
+        quality = coverage_from_distances(dist, service_radius, decay=decay)
+        return cls(quality, weights, *args, **kwargs)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_geodataframe(
+        cls,
+        demand: object,
+        sites: object,
+        weight_column: str,
+        service_radius: float,
+        *args: float,
+        decay: Literal["binary", "linear"] = "binary",
+        cost_column: str | None = None,
+        **kwargs: object,
+    ) -> Self:
+        """Build the model from point GeoDataFrames of demand and sites (same metric CRS)."""
+        import geopandas as gpd
+        from scipy.spatial import cKDTree
+
+        if not isinstance(demand, gpd.GeoDataFrame) or not isinstance(sites, gpd.GeoDataFrame):
+            raise OptimisationError("demand and sites must be GeoDataFrames")
+        if demand.crs is None or sites.crs is None or demand.crs != sites.crs:
+            raise OptimisationError(
+                f"demand and sites must share one projected CRS (demand: {demand.crs}, "
+                f"sites: {sites.crs})"
+            )
+        dxy = np.column_stack([demand.geometry.centroid.x, demand.geometry.centroid.y])
+        sxy = np.column_stack([sites.geometry.x, sites.geometry.y])
+        dist = cKDTree(sxy).sparse_distance_matrix(
+            cKDTree(dxy), service_radius, output_type="coo_matrix"
+        )
+        quality = coverage_from_distances(sparse.csr_array(dist), service_radius, decay=decay)
+        if cost_column is not None:
+            kwargs["costs"] = sites[cost_column].to_numpy(dtype=float)
+        return cls(quality, demand[weight_column].to_numpy(dtype=float), *args, **kwargs)  # type: ignore[arg-type]
+
+    # -- shared pieces --------------------------------------------------------------------------
+
+    @property
+    def total_weight(self) -> float:
+        """Total demand weight."""
+        return float(self.weights.sum())
+
+    def _k(self) -> int | None:
+        return None
+
+    def _budget(self) -> float | None:
+        return None
+
+    def _target(self) -> float | None:
+        return None
+
+    def _check_feasible(self) -> None:
+        """Raise :class:`InfeasibleError` naming a constraint that cannot be met."""
+        k, budget = self._k(), self._budget()
+        available = np.ones(self.matrix.shape[0], dtype=bool)
+        available[self.excluded] = False
+        if k is not None and len(self.mandatory) > k:
+            raise InfeasibleError(f"{len(self.mandatory)} mandatory sites exceed k = {k}")
+        mandatory_cost = float(self.costs[self.mandatory].sum())
+        if budget is not None and mandatory_cost > budget + 1e-9:
+            raise InfeasibleError(
+                f"the mandatory sites cost {mandatory_cost:g}, more than the budget {budget:g}"
+            )
+        floor_total = 0
+        for limit in self.limits:
+            n_avail = int((limit.sites & available).sum())
+            if limit.min_sites > n_avail:
+                raise InfeasibleError(
+                    f"'{limit.name}' needs at least {limit.min_sites} sites but has only "
+                    f"{n_avail} candidate sites"
+                )
+            n_mand = int(limit.sites[self.mandatory].sum())
+            if limit.max_sites is not None and n_mand > limit.max_sites:
+                raise InfeasibleError(
+                    f"'{limit.name}' allows at most {limit.max_sites} sites but {n_mand} are "
+                    "mandatory"
+                )
+            if limit.max_sites is not None and limit.min_sites > limit.max_sites:
+                raise InfeasibleError(
+                    f"'{limit.name}': minimum {limit.min_sites} sites exceeds maximum "
+                    f"{limit.max_sites}"
+                )
+            floor_total += limit.min_sites
+            if limit.min_share > 0:
+                best = covered_weight(  # every available site together: an upper bound
+                    self.matrix[:, limit.cells],
+                    self.weights[limit.cells],
+                    np.flatnonzero(available),
+                    self.existing[limit.cells],
+                )
+                group_w = float(self.weights[limit.cells].sum())
+                if group_w > 0 and best < limit.min_share * group_w - 1e-9:
+                    raise InfeasibleError(
+                        f"'{limit.name}' needs {100 * limit.min_share:.1f}% of its demand "
+                        f"covered but even every candidate site together covers only "
+                        f"{100 * best / group_w:.1f}%"
+                    )
+        if k is not None and floor_total > k:
+            raise InfeasibleError(
+                f"the minimum numbers of sites per group add up to {floor_total}, more than k = {k}"
+            )
+
+    # -- greedy ---------------------------------------------------------------------------------
+
+    def _greedy(self, progress: Callable[[int], None] | None) -> Ranking:
+        m, w = self.matrix, self.weights
+        indptr, indices, data = m.indptr, m.indices, m.data
+        n_sites = m.shape[0]
+        cov = self.existing.copy()
+        k, budget = self._k(), self._budget()
+        blocked = np.zeros(n_sites, dtype=bool)
+        blocked[self.excluded] = True
+        chosen: list[int] = []
+        gains: list[float] = []
+        new_cells: list[np.ndarray] = []
+        spent = 0.0
+        site_groups = [np.flatnonzero(limit.sites) for limit in self.limits]
+        group_count = np.zeros(len(self.limits), dtype=np.int64)
+        member = np.zeros((len(self.limits), n_sites), dtype=bool)
+        for g, limit in enumerate(self.limits):
+            member[g] = limit.sites
+
+        def gain(site: int, weights: np.ndarray = w) -> float:
+            lo, hi = indptr[site], indptr[site + 1]
+            idx = indices[lo:hi]
+            c = cov[idx]
+            return float(weights[idx] @ (np.minimum(1.0, c + data[lo:hi]) - c))
+
+        def take(site: int, g: float) -> None:
+            nonlocal spent
+            lo, hi = indptr[site], indptr[site + 1]
+            idx = indices[lo:hi]
+            before = cov[idx].copy()
+            cov[idx] = np.minimum(1.0, before + data[lo:hi])
+            chosen.append(site)
+            gains.append(g)
+            new_cells.append(idx[cov[idx] > before])
+            spent += float(self.costs[site])
+            blocked[site] = True
+            group_count[:] += member[:, site]
+            if progress is not None:
+                progress(1)
+
+        def allowed(site: int) -> bool:
+            if blocked[site]:
+                return False
+            if budget is not None and spent + self.costs[site] > budget + 1e-9:
+                return False
+            return not any(
+                limit.max_sites is not None
+                and member[g, site]
+                and group_count[g] >= limit.max_sites
+                for g, limit in enumerate(self.limits)
+            )
+
+        def room() -> bool:
+            return k is None or len(chosen) < k
+
+        def run(
+            pool: np.ndarray, done: Callable[[], bool], by_ratio: bool, weights: np.ndarray = w
+        ) -> None:
+            def key(site: int, g: float) -> float:
+                return g / max(self.costs[site], 1e-12) if by_ratio else g
+
+            heap = [(-key(int(s), gain(int(s), weights)), int(s)) for s in pool if not blocked[s]]
+            heapq.heapify(heap)
+            while heap and room() and not done():
+                neg, site = heapq.heappop(heap)
+                if not allowed(site):
+                    continue
+                g = gain(site, weights)
+                fresh = key(site, g)
+                if heap and fresh < -heap[0][0] - 1e-12 and fresh < -neg - 1e-12:
+                    heapq.heappush(heap, (-fresh, site))
+                    continue
+                if g <= 1e-12 and (done is _never or weights is not w):
+                    break
+                take(site, gain(site))
+
+        for site in self.mandatory:
+            take(int(site), gain(int(site)))
+
+        by_ratio = budget is not None and not np.allclose(self.costs, self.costs[0])
+        for g, limit in enumerate(self.limits):
+            cells = limit.cells
+            group_w = float(w[cells].sum())
+
+            def floor_met(
+                g: int = g,
+                limit: GroupLimit = limit,
+                cells: np.ndarray = cells,
+                group_w: float = group_w,
+            ) -> bool:
+                if group_count[g] < limit.min_sites:
+                    return False
+                if limit.min_share > 0 and group_w > 0:
+                    return float(w[cells] @ np.minimum(cov[cells], 1.0)) >= (
+                        limit.min_share * group_w - 1e-9
+                    )
+                return True
+
+            if not floor_met():
+                # the site count from the group's own sites, then the share from any site,
+                # choosing by the gain on the group's cells
+                if group_count[g] < limit.min_sites:
+
+                    def count_met(g: int = g, n: int = limit.min_sites) -> bool:
+                        return bool(group_count[g] >= n)
+
+                    run(site_groups[g], count_met, by_ratio)
+                if limit.min_share > 0:
+                    run(np.arange(n_sites), floor_met, by_ratio, np.where(cells, w, 0.0))
+                if not floor_met():
+                    raise InfeasibleError(
+                        f"greedy could not meet the floor of '{limit.name}' within the "
+                        "number of sites or budget left"
+                    )
+        target = self._target()
+        if target is not None:
+            goal = target * self.total_weight
+
+            def target_met() -> bool:
+                return float(w @ np.minimum(cov, 1.0)) >= goal - 1e-9
+
+            run(np.arange(n_sites), target_met, by_ratio=True)
+            if not target_met():
+                reached = 100 * float(w @ np.minimum(cov, 1.0)) / self.total_weight
+                raise InfeasibleError(
+                    f"the target of {100 * target:.1f}% coverage cannot be reached "
+                    f"(greedy reached {reached:.1f}%)"
+                )
+        else:
+            run(np.arange(n_sites), _never, by_ratio)
+        ranking = self._ranking_from(chosen, gains, new_cells, cov, spent)
+        if budget is not None and by_ratio and not self.limits and not len(self.mandatory):
+            ranking = self._best_single_if_better(ranking)
+        return ranking
+
+    def _ranking_from(
+        self,
+        chosen: list[int],
+        gains: list[float],
+        new_cells: list[np.ndarray],
+        cov: np.ndarray,
+        spent: float,
+    ) -> Ranking:
+        return Ranking(
+            sites=np.asarray(chosen, dtype=np.int64),
+            gains=np.asarray(gains, dtype=float),
+            newly_covered=new_cells,
+            covered=cov,
+            total_cost=spent,
+        )
+
+    def _best_single_if_better(self, ranking: Ranking) -> Ranking:
+        budget = self._budget()
+        assert budget is not None
+        affordable = np.flatnonzero(self.costs <= budget + 1e-9)
+        affordable = np.setdiff1d(affordable, self.excluded)
+        if not len(affordable):
+            return ranking
+        open_w = self.weights * (1.0 - np.minimum(self.existing, 1.0))
+        single = np.asarray(self.matrix[affordable] @ open_w).ravel()
+        best = int(affordable[int(np.argmax(single))])
+        if (
+            covered_weight(self.matrix, self.weights, [best], self.existing)
+            > covered_weight(self.matrix, self.weights, ranking.sites, self.existing) + 1e-9
+        ):
+            return rank_selection(self.matrix, self.weights, [best], self.existing, self.costs)
+        return ranking
+
+    # -- exact ----------------------------------------------------------------------------------
+
+    def _merged_cells(self) -> tuple[sparse.csr_array, np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Merge cells with identical coverage columns, existing coverage and group membership.
+
+        Returns the merged cell × site quality matrix, merged weights, merged existing coverage
+        and, for every limit, the merged cells' membership masks.
+        """
+        cols = self.matrix.T.tocsr()  # cell × site
+        cols.sort_indices()
+        open_cells = (np.diff(cols.indptr) > 0) & (self.existing < 1.0) & (self.weights > 0)
+        share_limits = [lim for lim in self.limits if lim.min_share > 0]
+        keys: dict[bytes, int] = {}
+        group_of = np.full(cols.shape[0], -1, dtype=np.int64)
+        for i in np.flatnonzero(open_cells):
+            lo, hi = cols.indptr[i], cols.indptr[i + 1]
+            key = (
+                cols.indices[lo:hi].tobytes()
+                + b"|"
+                + cols.data[lo:hi].tobytes()
+                + b"|"
+                + np.float64(self.existing[i]).tobytes()
+                + bytes(int(lim.cells[i]) for lim in share_limits)
+            )
+            group_of[i] = keys.setdefault(key, len(keys))
+        n_groups = len(keys)
+        rows = np.flatnonzero(group_of >= 0)
+        _, first_pos = np.unique(group_of[rows], return_index=True)
+        first = rows[first_pos]  # representative cell of each merged group
+        merged_q = cols[first] if n_groups else sparse.csr_array((0, self.matrix.shape[0]))
+        merged_w = np.bincount(group_of[rows], weights=self.weights[rows], minlength=n_groups)
+        merged_e = self.existing[first] if n_groups else np.zeros(0)
+        masks = [lim.cells[first] if n_groups else np.zeros(0, bool) for lim in self.limits]
+        return sparse.csr_array(merged_q), merged_w, merged_e, masks
+
+    def _dominated_sites(self, q: sparse.csr_array) -> np.ndarray:
+        """Sites that can be left out of the MILP without changing its optimum.
+
+        A site that covers no open cell, or covers exactly the same cells as another site at no
+        lower cost and in the same constraint groups, is dominated. Sites in a group with a
+        minimum number of sites are kept (the count may need them).
+        """
+        n_sites = self.matrix.shape[0]
+        rows = q.T.tocsr()  # site × merged cell
+        rows.sort_indices()
+        protected = np.zeros(n_sites, dtype=bool)
+        protected[self.mandatory] = True
+        for limit in self.limits:
+            if limit.min_sites > 0:
+                protected |= limit.sites
+        dominated = (np.diff(rows.indptr) == 0) & ~protected
+        groups = np.column_stack([lim.sites for lim in self.limits]) if self.limits else None
+        best: dict[bytes, int] = {}
+        for j in np.argsort(self.costs, kind="stable"):
+            if dominated[j] or protected[j]:
+                continue
+            lo, hi = rows.indptr[j], rows.indptr[j + 1]
+            key = rows.indices[lo:hi].tobytes() + b"|" + rows.data[lo:hi].tobytes()
+            if groups is not None:
+                key += groups[j].tobytes()
+            if key in best:
+                dominated[j] = True
+            else:
+                best[key] = int(j)
+        return dominated
+
+    def _exact(
+        self, time_limit_s: float | None, mip_gap: float, relax: bool = False
+    ) -> tuple[np.ndarray | None, float, float, str, int]:
+        """Solve the MILP (or its LP relaxation); returns x, objective, bound, status, cells."""
+        q, w, e, masks = self._merged_cells()
+        n_sites = self.matrix.shape[0]
+        n_cells = q.shape[0]
+        base = covered_weight(self.matrix, self.weights, [], self.existing)
+        k, budget, target = self._k(), self._budget(), self._target()
+        minimise_cost = target is not None
+        # variables: x (sites) then y (added coverage of merged cells, 0..1-e)
+        c = (
+            np.concatenate([self.costs, np.zeros(n_cells)])
+            if minimise_cost
+            else np.concatenate([np.zeros(n_sites), -w])
+        )
+        lb = np.zeros(n_sites + n_cells)
+        ub = np.concatenate([np.ones(n_sites), 1.0 - e])
+        ub[:n_sites][self._dominated_sites(q)] = 0.0
+        lb[self.mandatory] = 1.0
+        ub[self.excluded] = 0.0
+        rows: list[sparse.sparray] = []
+        lo: list[np.ndarray] = []
+        hi: list[np.ndarray] = []
+        if n_cells:  # y_i - sum_j q_ij x_j <= 0
+            rows.append(sparse.hstack([-q, sparse.eye_array(n_cells)], format="csr"))
+            lo.append(np.full(n_cells, -np.inf))
+            hi.append(np.zeros(n_cells))
+
+        def add(
+            row_x: np.ndarray | None, row_y: np.ndarray | None, low: float, high: float
+        ) -> None:
+            rx = np.zeros(n_sites) if row_x is None else row_x
+            ry = np.zeros(n_cells) if row_y is None else row_y
+            rows.append(sparse.csr_array(np.concatenate([rx, ry])[None, :]))
+            lo.append(np.array([low]))
+            hi.append(np.array([high]))
+
+        if k is not None:
+            add(np.ones(n_sites), None, -np.inf, k)
+        if budget is not None:
+            add(self.costs.astype(float), None, -np.inf, budget)
+        if target is not None:
+            add(None, w, target * self.total_weight - base, np.inf)
+        for limit, mask in zip(self.limits, masks, strict=True):
+            if limit.min_sites > 0 or limit.max_sites is not None:
+                high = np.inf if limit.max_sites is None else float(limit.max_sites)
+                add(limit.sites.astype(float), None, float(limit.min_sites), high)
+            if limit.min_share > 0:
+                group_w = float(self.weights[limit.cells].sum())
+                group_base = covered_weight(
+                    self.matrix[:, limit.cells],
+                    self.weights[limit.cells],
+                    [],
+                    self.existing[limit.cells],
+                )
+                add(None, np.where(mask, w, 0.0), limit.min_share * group_w - group_base, np.inf)
+        constraints = (
+            [
+                LinearConstraint(
+                    sparse.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi)
+                )
+            ]
+            if rows
+            else []
+        )
+        integrality = np.concatenate([np.ones(n_sites) * (0 if relax else 1), np.zeros(n_cells)])
+        options: dict[str, float | bool] = {"disp": False, "mip_rel_gap": mip_gap}
+        if time_limit_s is not None:
+            options["time_limit"] = float(time_limit_s)
+        res = milp(
+            c,
+            integrality=integrality,
+            bounds=Bounds(lb, ub),
+            constraints=constraints,
+            options=options,
+        )
+        status = {0: "optimal", 1: "time or iteration limit", 2: "infeasible", 3: "unbounded"}.get(
+            res.status, f"solver status {res.status}"
+        )
+        if res.status == 2:
+            return None, np.nan, np.nan, status, n_cells
+        if res.x is None:
+            raise OptimisationError(f"HiGHS found no solution: {res.message} ({status})")
+        dual = getattr(res, "mip_dual_bound", None)
+        if minimise_cost:
+            objective = float(res.fun)
+            bound = float(dual) if dual is not None and np.isfinite(dual) else objective
+        else:
+            objective = base - float(res.fun)
+            bound = base - float(dual) if dual is not None and np.isfinite(dual) else objective
+        x = np.asarray(res.x[:n_sites])
+        return x, objective, bound, status, n_cells
+
+    def _diagnose_infeasible(self) -> str:
+        """Find a limit whose removal makes the LP relaxation feasible."""
+        limits = self.limits
+        for i, limit in enumerate(limits):
+            self.limits = [lim for j, lim in enumerate(limits) if j != i]
+            try:
+                x, *_ = self._exact(None, 1e-4, relax=True)
+            finally:
+                self.limits = limits
+            if x is not None:
+                return f"the constraint on '{limit.name}' cannot be met with the others"
+        return "the constraints (k, budget, target, mandatory sites and floors) conflict"
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def solve(
+        self,
+        method: Method = "greedy",
+        *,
+        time_limit_s: float | None = 60.0,
+        mip_gap: float = 1e-4,
+        progress: Callable[[int], None] | None = None,
+    ) -> Self:
+        """Solve the model and store a :class:`Solution` in ``self.solution``.
+
+        Parameters
+        ----------
+        method
+            ``"greedy"`` or ``"exact"``.
+        time_limit_s
+            Time limit of the exact solver (the best solution found by then is returned).
+        mip_gap
+            Relative optimality gap at which the exact solver stops.
+        progress
+            Called with 1 after each site the greedy method chooses.
+
+        Returns
+        -------
+        Self
+
+        Raises
+        ------
+        InfeasibleError
+            The constraints cannot all be met (the message names the one that cannot).
+        OptimisationError
+            An unknown method, or a solver failure (with the solver's status).
+        """
+        if method not in METHODS:
+            raise OptimisationError(
+                f"unknown method {method!r}; choose one of {', '.join(METHODS)}"
+            )
+        self._check_feasible()
+        start = time.perf_counter()
+        if method == "greedy":
+            ranking = self._greedy(progress)
+            objective = self._objective_of(ranking)
+            bound_x, lp_obj, _, status, n_model = self._exact(None, 1e-4, relax=True)
+            bound = lp_obj if bound_x is not None else np.nan
+            status = "greedy"
+        else:
+            x, objective, bound, status, n_model = self._exact(time_limit_s, mip_gap)
+            if x is None:
+                raise InfeasibleError(self._diagnose_infeasible())
+            chosen = np.flatnonzero(x > 0.5)
+            ranking = rank_selection(self.matrix, self.weights, chosen, self.existing, self.costs)
+            objective = self._objective_of(ranking)
+        seconds = time.perf_counter() - start
+        gap = _gap(objective, bound, minimise=self._target() is not None)
+        covered = covered_weight(self.matrix, self.weights, ranking.sites, self.existing)
+        self.solution = Solution(
+            method=method,
+            ranking=ranking,
+            objective=objective,
+            bound=bound,
+            gap=gap,
+            coverage_share=covered / self.total_weight if self.total_weight else 0.0,
+            total_cost=ranking.total_cost,
+            status=status,
+            seconds=seconds,
+            n_cells_model=n_model,
+        )
+        logger.info(
+            "optimise: %s %s chose %d sites, objective %.1f, bound %.1f, gap %.2f%% (%.2f s, "
+            "%d merged cells)",
+            self.name,
+            method,
+            len(ranking.sites),
+            objective,
+            bound,
+            100 * gap,
+            seconds,
+            n_model,
+        )
+        return self
+
+    def _objective_of(self, ranking: Ranking) -> float:
+        if self._target() is not None:
+            return ranking.total_cost
+        return covered_weight(self.matrix, self.weights, ranking.sites, self.existing)
+
+
+def _gap(objective: float, bound: float, *, minimise: bool) -> float:
+    if not np.isfinite(bound):
+        return np.nan
+    if minimise:
+        return float(max(0.0, (objective - bound) / objective)) if objective > 0 else 0.0
+    return float(max(0.0, (bound - objective) / bound)) if bound > 0 else 0.0
+
+
+def _never() -> bool:
+    return False
+
+
+class MaximalCovering(_CoverageModel):
+    r"""Maximal covering: choose at most ``k`` sites to cover the most demand weight.
+
+    .. math::
+        \max \sum_i w_i y_i \quad\text{s.t.}\quad y_i \le \sum_j q_{ji} x_j,\;
+        0 \le y_i \le 1 - q^0_i,\; \sum_j x_j \le k,\; x_j \in \{0, 1\}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = np.array([[1, 1, 0], [0, 1, 1], [0, 0, 1]], dtype=float)
+    >>> model = MaximalCovering(m, np.array([5.0, 1.0, 3.0]), k=2).solve("exact")
+    >>> model.solution.selected.tolist(), model.solution.objective
+    ([0, 1], 9.0)
+    """
+
+    name = "maximal covering"
+
+    def __init__(
+        self, matrix: sparse.sparray | np.ndarray, weights: np.ndarray, k: int, **kwargs: object
+    ) -> None:
+        if k < 1:
+            raise OptimisationError(f"k must be at least 1, got {k}")
+        self.k = int(k)
+        super().__init__(matrix, weights, **kwargs)  # type: ignore[arg-type]
+
+    def _k(self) -> int | None:
+        return self.k
+
+
+class BudgetedMaximalCovering(_CoverageModel):
+    r"""Budgeted maximal covering: sites cost :math:`c_j`; spend at most ``budget``.
+
+    .. math::
+        \max \sum_i w_i y_i \quad\text{s.t.}\quad y_i \le \sum_j q_{ji} x_j,\;
+        \sum_j c_j x_j \le B,\; x_j \in \{0, 1\}
+    """
+
+    name = "budgeted maximal covering"
+
+    def __init__(
+        self,
+        matrix: sparse.sparray | np.ndarray,
+        weights: np.ndarray,
+        budget: float,
+        *,
+        k: int | None = None,
+        **kwargs: object,
+    ) -> None:
+        if not budget > 0:
+            raise OptimisationError(f"the budget must be greater than 0, got {budget}")
+        self.budget = float(budget)
+        self.k = k
+        super().__init__(matrix, weights, **kwargs)  # type: ignore[arg-type]
+
+    def _budget(self) -> float | None:
+        return self.budget
+
+    def _k(self) -> int | None:
+        return self.k
+
+
+class SetCovering(_CoverageModel):
+    r"""Set covering: the least cost (or fewest sites) covering a target share of demand.
+
+    .. math::
+        \min \sum_j c_j x_j \quad\text{s.t.}\quad \sum_i w_i \min(1, q^0_i + \textstyle\sum_j
+        q_{ji} x_j) \ge s \sum_i w_i
+    """
+
+    name = "set covering"
+
+    def __init__(
+        self,
+        matrix: sparse.sparray | np.ndarray,
+        weights: np.ndarray,
+        target_share: float,
+        **kwargs: object,
+    ) -> None:
+        if not 0 < target_share <= 1:
+            raise OptimisationError(f"the target share must be in (0, 1], got {target_share}")
+        self.target_share = float(target_share)
+        super().__init__(matrix, weights, **kwargs)  # type: ignore[arg-type]
+
+    def _target(self) -> float | None:
+        return self.target_share
+
+
+def rank_selection(
+    matrix: sparse.csr_array,
+    weights: np.ndarray,
+    sites: Sequence[int] | np.ndarray,
+    existing: np.ndarray,
+    costs: np.ndarray | None = None,
+) -> Ranking:
+    """Order a chosen set of sites by greedy marginal gain (for ranks and gains of a plan)."""
+    model = MaximalCovering(
+        matrix[np.asarray(sites, dtype=np.int64)], weights, k=max(len(sites), 1), existing=existing
+    )
+    order = model._greedy(None) if len(sites) else None
+    chosen = np.asarray(sites, dtype=np.int64)
+    if order is None:
+        return Ranking(np.zeros(0, np.int64), np.zeros(0), [], existing.copy(), 0.0)
+    # sites the greedy left out add nothing; keep them at the end with zero gain
+    ranked = list(order.sites)
+    rest = [i for i in range(len(chosen)) if i not in set(ranked)]
+    gains = list(order.gains) + [0.0] * len(rest)
+    newly = list(order.newly_covered) + [np.zeros(0, np.int64)] * len(rest)
+    idx = chosen[np.asarray(ranked + rest, dtype=np.int64)]
+    cost = float((np.ones(matrix.shape[0]) if costs is None else costs)[idx].sum())
+    return Ranking(idx, np.asarray(gains), newly, order.covered, cost)
 
 
 def greedy_ranking(
@@ -60,31 +922,7 @@ def greedy_ranking(
 ) -> Ranking:
     """Rank sites by lazy greedy marginal gain until ``k`` sites or the budget is used.
 
-    Parameters
-    ----------
-    matrix
-        Sparse site × cell coverage (:func:`connectivity.coverage.coverage_matrix`).
-    weights
-        Demand weight per cell (non-negative).
-    k
-        Maximum number of sites.
-    budget
-        Maximum total cost; sites that no longer fit are skipped.
-    costs
-        Cost per site (default 1 each).
-    covered
-        Cells already covered by existing service; they add nothing to a site's gain.
-    progress
-        Called with 1 after each chosen site (for a progress bar).
-
-    Returns
-    -------
-    Ranking
-
-    Raises
-    ------
-    OptimisationError
-        Neither ``k`` nor ``budget`` is given, or the inputs disagree in size.
+    A thin wrapper over :class:`MaximalCovering` / :class:`BudgetedMaximalCovering`.
 
     Examples
     --------
@@ -95,59 +933,97 @@ def greedy_ranking(
     >>> r.sites.tolist(), r.gains.tolist()
     ([0, 2], [6.0, 3.0])
     """
-    n_sites, n_cells = matrix.shape
     if k is None and budget is None:
         raise OptimisationError("give the number of sites k, a budget, or both")
-    if len(weights) != n_cells:
-        raise OptimisationError(f"{len(weights)} weights for {n_cells} cells")
-    weights = np.asarray(weights, dtype=float)
-    if np.any(weights < 0) or not np.all(np.isfinite(weights)):
-        raise OptimisationError("demand weights must be finite and non-negative")
-    costs = np.ones(n_sites) if costs is None else np.asarray(costs, dtype=float)
-    if len(costs) != n_sites:
-        raise OptimisationError(f"{len(costs)} costs for {n_sites} sites")
-    state = np.zeros(n_cells, dtype=bool) if covered is None else covered.astype(bool).copy()
-    indptr, indices = matrix.indptr, matrix.indices
-    open_weight = np.where(state, 0.0, weights)
+    existing = None if covered is None else covered.astype(float)
+    model: _CoverageModel
+    if budget is not None:
+        model = BudgetedMaximalCovering(
+            matrix, weights, budget, k=k, costs=costs, existing=existing
+        )
+    else:
+        assert k is not None
+        model = MaximalCovering(matrix, weights, k=k, costs=costs, existing=existing)
+    return model._greedy(progress)
 
-    def gain(site: int) -> float:
-        return float(open_weight[indices[indptr[site] : indptr[site + 1]]].sum())
 
-    # heap of (-gain, site): ties go to the lower site index, so results are reproducible
-    heap = [(-gain(s), s) for s in range(n_sites)]
-    heapq.heapify(heap)
-    chosen: list[int] = []
-    gains: list[float] = []
-    new_cells: list[np.ndarray] = []
-    spent = 0.0
-    limit = n_sites if k is None else min(k, n_sites)
-    while heap and len(chosen) < limit:
-        neg, site = heapq.heappop(heap)
-        if budget is not None and spent + costs[site] > budget + 1e-9:
-            continue  # does not fit in what is left of the budget
-        fresh = gain(site)
-        if fresh < -neg - 1e-12 and heap and fresh < -heap[0][0]:
-            heapq.heappush(heap, (-fresh, site))  # stale bound: re-queue with its true gain
-            continue
-        if fresh <= 0:
-            break  # nothing left that any site can add
-        cells = indices[indptr[site] : indptr[site + 1]]
-        cells = cells[~state[cells]]
-        state[cells] = True
-        open_weight[cells] = 0.0
-        chosen.append(site)
-        gains.append(fresh)
-        new_cells.append(cells)
-        spent += float(costs[site])
-        if progress is not None:
-            progress(1)
-    logger.info(
-        "optimise: greedy chose %d sites, weight %.1f, cost %.1f", len(chosen), sum(gains), spent
-    )
-    return Ranking(
-        sites=np.asarray(chosen, dtype=np.int64),
-        gains=np.asarray(gains, dtype=float),
-        newly_covered=new_cells,
-        covered=state,
-        total_cost=spent,
+def equity_limits(
+    site_area: np.ndarray,
+    cell_area: np.ndarray,
+    *,
+    area_names: dict[str, str] | None = None,
+    site_rural: np.ndarray | None = None,
+    cell_rural: np.ndarray | None = None,
+    min_sites_per_area: int = 0,
+    max_sites_per_area: int | None = None,
+    min_share_per_area: float = 0.0,
+    rural_min_sites: int = 0,
+    rural_min_share: float = 0.0,
+) -> list[GroupLimit]:
+    """Build per-area and rural :class:`GroupLimit` constraints from area codes per site/cell.
+
+    Areas with no demand get no share floor; areas with no candidate site get no site floor
+    (both are logged), since nothing could meet them.
+    """
+    limits: list[GroupLimit] = []
+    names = area_names or {}
+    if min_sites_per_area or max_sites_per_area is not None or min_share_per_area:
+        for code in sorted(set(cell_area) | set(site_area)):
+            sites = site_area == code
+            cells = cell_area == code
+            label = f"area {code} {names.get(code, '')}".strip()
+            min_sites = min_sites_per_area
+            if min_sites and not sites.any():
+                logger.warning(
+                    "optimise: %s has no candidate site; its site floor is skipped", label
+                )
+                min_sites = 0
+            limits.append(
+                GroupLimit(
+                    name=label,
+                    sites=sites,
+                    cells=cells,
+                    min_sites=min_sites,
+                    max_sites=max_sites_per_area,
+                    min_share=min_share_per_area if cells.any() else 0.0,
+                )
+            )
+    if (rural_min_sites or rural_min_share) and site_rural is not None and cell_rural is not None:
+        limits.append(
+            GroupLimit(
+                name="rural area",
+                sites=site_rural.astype(bool),
+                cells=cell_rural.astype(bool),
+                min_sites=rural_min_sites,
+                min_share=rural_min_share,
+            )
+        )
+    return limits
+
+
+def build_model(
+    model: str,
+    matrix: sparse.csr_array,
+    weights: np.ndarray,
+    *,
+    k: int | None = None,
+    budget: float | None = None,
+    target_share: float | None = None,
+    **kwargs: object,
+) -> _CoverageModel:
+    """Return the model named ``maximal_covering``, ``budgeted`` or ``set_covering``."""
+    if model == "maximal_covering":
+        if k is None:
+            raise OptimisationError("maximal covering needs k")
+        return MaximalCovering(matrix, weights, k=k, **kwargs)
+    if model == "budgeted":
+        if budget is None:
+            raise OptimisationError("the budgeted model needs a budget")
+        return BudgetedMaximalCovering(matrix, weights, budget, k=k, **kwargs)
+    if model == "set_covering":
+        if target_share is None:
+            raise OptimisationError("set covering needs a target share")
+        return SetCovering(matrix, weights, target_share, **kwargs)
+    raise OptimisationError(
+        f"unknown model {model!r}; choose maximal_covering, budgeted or set_covering"
     )

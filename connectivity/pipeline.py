@@ -14,11 +14,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import sparse
 
 from connectivity import coverage, demand, gaps, optimise, sites, territory
-from connectivity.errors import LayerError
+from connectivity.errors import LayerError, ScenarioError
 from connectivity.layers import LoadReport, layer_files, read_layer, read_table
-from connectivity.scenario import LayerSpec, Scenario
+from connectivity.scenario import LayerSpec, MethodSpec, Scenario
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,8 @@ class Results:
     selected: gpd.GeoDataFrame
     gaps: gpd.GeoDataFrame
     gaps_before: gpd.GeoDataFrame
+    solution: optimise.Solution | None = None
+    comparison: pd.DataFrame | None = None
     stage_seconds: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     load_reports: list[LoadReport] = field(default_factory=list)
@@ -79,18 +82,20 @@ class Results:
         c = self.cells
         pop = float(c["population"].sum())
         weight = float(c["demand_weight"].sum())
-        before = c["covered_before"].to_numpy()
-        after = c["covered_after"].to_numpy()
+        before = c["coverage_before"].to_numpy()
+        after = c["coverage_after"].to_numpy()
+        people = c["population"].to_numpy()
+        w = c["demand_weight"].to_numpy()
         return {
             "population": pop,
             "people_without_internet": float(c["people_without_internet"].sum()),
             "demand_weight": weight,
-            "people_covered_before": float(c.loc[before, "population"].sum()),
-            "people_covered_after": float(c.loc[after, "population"].sum()),
-            "pct_people_covered_before": _pct(c.loc[before, "population"].sum(), pop),
-            "pct_people_covered_after": _pct(c.loc[after, "population"].sum(), pop),
-            "pct_weight_covered_before": _pct(c.loc[before, "demand_weight"].sum(), weight),
-            "pct_weight_covered_after": _pct(c.loc[after, "demand_weight"].sum(), weight),
+            "people_covered_before": float(people @ before),
+            "people_covered_after": float(people @ after),
+            "pct_people_covered_before": _pct(float(people @ before), pop),
+            "pct_people_covered_after": _pct(float(people @ after), pop),
+            "pct_weight_covered_before": _pct(float(w @ before), weight),
+            "pct_weight_covered_after": _pct(float(w @ after), weight),
             "sites_selected": float(len(self.selected)),
             "total_cost": float(self.selected["cost"].sum()) if len(self.selected) else 0.0,
         }
@@ -237,29 +242,27 @@ def run_scenario(
 
     with stages.stage("coverage_matrix"):
         cand_xy = np.column_stack([cand.geometry.x, cand.geometry.y])
-        matrix = coverage.coverage_matrix(cand_xy, centres, c.radius_m)
+        matrix = coverage.coverage_matrix(cand_xy, centres, c.radius_m, decay=c.decay)
 
     m = scenario.method
-    with stages.stage("ranking"):
-        bar = progress("ranking sites", m.sites or len(cand)) if progress else None
-        ranking = optimise.greedy_ranking(
-            matrix,
-            cells["demand_weight"].to_numpy(),
-            k=m.sites,
-            budget=m.budget,
-            costs=cand["cost"].to_numpy(),
-            covered=covered_before,
-            progress=bar.update if bar is not None else None,
-        )
-        if bar is not None:
-            bar.close()
+    with stages.stage("optimise"):
+        weights = cells["demand_weight"].to_numpy()
+        existing = covered_before.astype(float)
+        plan = _solve(m, matrix, weights, existing, cand, cells, terr, progress, equity=True)
+        comparison = None
+        if m.compare_unconstrained and m.constraints.any_floor:
+            free = _solve(m, matrix, weights, existing, cand, cells, terr, None, equity=False)
+            comparison = _comparison_table(plan, free, cand, cells)
+        ranking = plan.ranking
+        cells["coverage_before"] = existing
+        cells["coverage_after"] = ranking.covered
         cells["covered_before"] = covered_before
-        cells["covered_after"] = ranking.covered
+        cells["covered_after"] = ranking.covered > 0
         by_rank = np.zeros(len(cells), dtype=np.int64)
         for rank, newly in enumerate(ranking.newly_covered, start=1):
             by_rank[newly] = rank
         cells["covered_by_rank"] = by_rank
-        selected = _selected_table(cand, cells, ranking)
+        selected = _selected_table(cand, cells, ranking, matrix)
         cand = cand.copy()
         cand["rank"] = 0
         cand.loc[ranking.sites, "rank"] = np.arange(1, len(ranking.sites) + 1)
@@ -277,6 +280,8 @@ def run_scenario(
         selected=selected,
         gaps=gaps_after,
         gaps_before=gaps_before,
+        solution=plan,
+        comparison=comparison,
         stage_seconds=stages.seconds,
         counts={
             "areas": len(terr.areas),
@@ -299,14 +304,143 @@ def run_scenario(
     return results
 
 
+def _solve(
+    m: MethodSpec,
+    matrix: sparse.csr_array,
+    weights: np.ndarray,
+    existing: np.ndarray,
+    cand: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+    terr: territory.Territory,
+    progress: ProgressFactory | None,
+    *,
+    equity: bool,
+) -> optimise.Solution:
+    c = m.constraints
+    ids = pd.Index(cand["site_id"])
+
+    def positions(site_ids: list[str], key: str) -> list[int]:
+        unknown = [s for s in site_ids if s not in ids]
+        if unknown:
+            raise ScenarioError(
+                [
+                    f"method.constraints.{key}: unknown site ids {', '.join(unknown)} (ids look "
+                    f"like {', '.join(ids[:3])}; see candidates in connectivity.gpkg)"
+                ]
+            )
+        return [int(ids.get_loc(s)) for s in site_ids]
+
+    limits: list[optimise.GroupLimit] = []
+    if equity:
+        cand_xy = np.column_stack([cand.geometry.x, cand.geometry.y])
+        site_rural = (
+            shapely.contains_xy(terr.rural, cand_xy[:, 0], cand_xy[:, 1])
+            if not terr.rural.is_empty
+            else np.zeros(len(cand), dtype=bool)
+        )
+        limits = optimise.equity_limits(
+            cand["area_code"].to_numpy(),
+            cells["area_code"].to_numpy(),
+            area_names=dict(zip(terr.areas["area_code"], terr.areas["area_name"], strict=True)),
+            site_rural=site_rural,
+            cell_rural=cells["rural"].to_numpy(),
+            min_sites_per_area=c.min_sites_per_area,
+            max_sites_per_area=c.max_sites_per_area,
+            min_share_per_area=c.min_share_per_area,
+            rural_min_sites=c.rural_min_sites,
+            rural_min_share=c.rural_min_share,
+        )
+    model = optimise.build_model(
+        m.resolved_model,
+        matrix,
+        weights,
+        k=m.sites,
+        budget=m.budget,
+        target_share=m.target_coverage,
+        costs=cand["cost"].to_numpy(),
+        existing=existing,
+        mandatory=positions(c.mandatory_sites, "mandatory_sites"),
+        excluded=positions(c.excluded_sites, "excluded_sites"),
+        limits=limits,
+    )
+    total = m.sites or len(cand)
+    bar = progress("choosing sites", total) if progress and m.algorithm == "greedy" else None
+    model.solve(
+        m.algorithm,
+        time_limit_s=m.time_limit_s,
+        mip_gap=m.mip_gap,
+        progress=bar.update if bar is not None else None,
+    )
+    if bar is not None:
+        bar.close()
+    assert model.solution is not None
+    return model.solution
+
+
+def _comparison_table(
+    plan: optimise.Solution,
+    free: optimise.Solution,
+    cand: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+) -> pd.DataFrame:
+    """Compare the plan with equity constraints against the plan without (their cost)."""
+    pop = cells["population"].to_numpy()
+    weight = cells["demand_weight"].to_numpy()
+    areas = cells["area_code"].to_numpy()
+    rows: list[dict[str, float | int | str]] = []
+    for label, sol in (("with_equity_constraints", plan), ("without_equity_constraints", free)):
+        cov = sol.ranking.covered
+        by_area = (
+            pd.Series(weight * cov).groupby(areas).sum() / pd.Series(weight).groupby(areas).sum()
+        )
+        chosen_areas = cand["area_code"].to_numpy()[sol.ranking.sites]
+        rows.append(
+            {
+                "plan": label,
+                "sites": len(sol.ranking.sites),
+                "cost": round(sol.total_cost, 3),
+                "people_covered": round(float(pop @ cov), 1),
+                "weight_covered": round(float(weight @ cov), 1),
+                "pct_weight_covered": round(100 * float(weight @ cov) / float(weight.sum()), 3),
+                "areas_with_a_site": len(set(chosen_areas)),
+                "lowest_area_pct_covered": round(100 * float(by_area.min()), 3),
+                "objective": round(sol.objective, 3),
+                "bound": round(sol.bound, 3),
+                "gap_pct": round(100 * sol.gap, 3),
+            }
+        )
+    free_weight = float(rows[1]["weight_covered"])
+    cost = free_weight - float(rows[0]["weight_covered"])
+    logger.info(
+        "optimise: the equity constraints cost %.1f of priority-weighted demand covered "
+        "(%.2f%% of the unconstrained plan's)",
+        cost,
+        100 * cost / free_weight if free_weight else 0.0,
+    )
+    return pd.DataFrame(rows)
+
+
 def _selected_table(
-    cand: gpd.GeoDataFrame, cells: gpd.GeoDataFrame, ranking: optimise.Ranking
+    cand: gpd.GeoDataFrame,
+    cells: gpd.GeoDataFrame,
+    ranking: optimise.Ranking,
+    matrix: sparse.csr_array,
 ) -> gpd.GeoDataFrame:
     pop = cells["population"].to_numpy()
     weight = cells["demand_weight"].to_numpy()
     total_weight = float(weight.sum())
-    base = float(weight[cells["covered_before"].to_numpy()].sum())
+    before = cells["coverage_before"].to_numpy()
+    base = float(weight @ before)
     cumulative = base + np.cumsum(ranking.gains)
+    # people newly covered by a site: the rise in coverage it gave, times the people there
+    coverage = before.copy()
+    new_people = []
+    for site in ranking.sites:
+        lo, hi = matrix.indptr[site], matrix.indptr[site + 1]
+        idx = matrix.indices[lo:hi]
+        old = coverage[idx]
+        coverage[idx] = np.minimum(1.0, old + matrix.data[lo:hi])
+        new_people.append(float(pop[idx] @ (coverage[idx] - old)))
     sel = cand.iloc[ranking.sites].reset_index(drop=True)
     lonlat = sel.geometry.to_crs("EPSG:4326")
     return gpd.GeoDataFrame(
@@ -320,7 +454,7 @@ def _selected_table(
             "lon": lonlat.x.round(6).to_numpy(),
             "lat": lonlat.y.round(6).to_numpy(),
             "cost": sel["cost"].to_numpy(),
-            "new_people_covered": [float(pop[c].sum()) for c in ranking.newly_covered],
+            "new_people_covered": new_people,
             "new_priority_weight": ranking.gains,
             "cumulative_coverage_pct": 100.0 * cumulative / total_weight if total_weight else 0.0,
         },

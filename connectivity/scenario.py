@@ -131,15 +131,68 @@ class CandidatesSpec:
     layers: list[CandidateLayerSpec]
     radius_m: float = 80.0
     merge_distance_m: float = 5.0
+    decay: Literal["binary", "linear"] = "binary"
+
+
+@dataclass(kw_only=True)
+class ConstraintsSpec:
+    """Constraints on the plan: fixed and banned sites, and equity floors and caps.
+
+    ``min_sites_per_area`` / ``max_sites_per_area`` / ``min_share_per_area`` apply to every
+    area (locality) of the territory; ``rural_min_sites`` / ``rural_min_share`` to the rural
+    land as a whole. Shares are of the group's priority-weighted demand (0–1).
+    """
+
+    mandatory_sites: list[str] = field(default_factory=list)
+    excluded_sites: list[str] = field(default_factory=list)
+    min_sites_per_area: int = 0
+    max_sites_per_area: int | None = None
+    min_share_per_area: float = 0.0
+    rural_min_sites: int = 0
+    rural_min_share: float = 0.0
+
+    @property
+    def any_floor(self) -> bool:
+        """Whether an equity floor or cap is set (worth comparing with the plan without)."""
+        return bool(
+            self.min_sites_per_area
+            or self.max_sites_per_area is not None
+            or self.min_share_per_area
+            or self.rural_min_sites
+            or self.rural_min_share
+        )
 
 
 @dataclass(kw_only=True)
 class MethodSpec:
-    """How sites are chosen: the number of sites ``sites`` and/or a total ``budget``."""
+    """How sites are chosen.
 
-    algorithm: Literal["greedy"] = "greedy"
+    ``model`` is ``maximal_covering`` (``sites``), ``budgeted`` (``budget``, optional
+    ``sites``) or ``set_covering`` (``target_coverage``); left out, it follows from what is
+    given. ``algorithm`` is ``greedy`` or ``exact`` (HiGHS, stopped at ``time_limit_s`` or
+    ``mip_gap``).
+    """
+
+    model: Literal["maximal_covering", "budgeted", "set_covering"] | None = None
+    algorithm: Literal["greedy", "exact"] = "greedy"
     sites: int | None = None
     budget: float | None = None
+    target_coverage: float | None = None
+    time_limit_s: float = 60.0
+    mip_gap: float = 1e-4
+    constraints: ConstraintsSpec = field(default_factory=ConstraintsSpec)
+    compare_unconstrained: bool = True
+
+    @property
+    def resolved_model(self) -> str:
+        """The model to solve, following from what is given when ``model`` is left out."""
+        if self.model:
+            return self.model
+        if self.target_coverage is not None:
+            return "set_covering"
+        if self.budget is not None:
+            return "budgeted"
+        return "maximal_covering"
 
 
 @dataclass(kw_only=True)
@@ -424,11 +477,35 @@ def _check_values(s: Scenario) -> list[str]:
         problems.append("candidates.layers: name at least one candidate layer")
     for i, layer in enumerate(s.candidates.layers):
         non_negative(f"candidates.layers[{i}].cost", layer.cost)
-    if s.method.sites is None and s.method.budget is None:
-        problems.append("method: give the number of sites ('sites') or a 'budget' (or both)")
-    if s.method.sites is not None and s.method.sites < 1:
-        problems.append(f"method.sites: must be at least 1, got {s.method.sites}")
-    positive("method.budget", s.method.budget)
+    m = s.method
+    model = m.resolved_model
+    if model == "maximal_covering" and m.sites is None:
+        problems.append(
+            "method: give the number of sites ('sites'), a 'budget' or a 'target_coverage'"
+        )
+    if model == "budgeted" and m.budget is None:
+        problems.append("method.budget: the budgeted model needs a budget")
+    if model == "set_covering" and m.target_coverage is None:
+        problems.append("method.target_coverage: the set covering model needs a target share")
+    if m.sites is not None and m.sites < 1:
+        problems.append(f"method.sites: must be at least 1, got {m.sites}")
+    positive("method.budget", m.budget)
+    if m.target_coverage is not None and not 0 < m.target_coverage <= 1:
+        problems.append(
+            f"method.target_coverage: must be a share in (0, 1], got {m.target_coverage}"
+        )
+    positive("method.time_limit_s", m.time_limit_s)
+    if not 0 <= m.mip_gap < 1:
+        problems.append(f"method.mip_gap: must be in [0, 1), got {m.mip_gap}")
+    c = m.constraints
+    for key in ("min_sites_per_area", "rural_min_sites"):
+        non_negative(f"method.constraints.{key}", getattr(c, key))
+    if c.max_sites_per_area is not None and c.max_sites_per_area < 0:
+        problems.append("method.constraints.max_sites_per_area: must be 0 or more")
+    for key in ("min_share_per_area", "rural_min_share"):
+        value = getattr(c, key)
+        if not 0 <= value <= 1:
+            problems.append(f"method.constraints.{key}: must be a share in [0, 1], got {value}")
     return problems
 
 

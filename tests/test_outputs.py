@@ -69,7 +69,7 @@ def test_run_json(written: Path, subset_results) -> None:
         "existing_coverage",
         "candidates",
         "coverage_matrix",
-        "ranking",
+        "optimise",
         "gaps",
     }
     paths = {Path(i["path"]).name for i in run["inputs"]}

@@ -83,8 +83,9 @@ def write_outputs(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    logger.info("outputs: %d files in %s", len(OUTPUT_FILES), out_dir)
-    return [out_dir / name for name in OUTPUT_FILES]
+    names = output_files(results)
+    logger.info("outputs: %d files in %s", len(names), out_dir)
+    return [out_dir / name for name in names]
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:
@@ -107,7 +108,7 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
     from connectivity.outputs import figures, tables, webmap
 
     language = results.scenario.output.language
-    bar = progress("writing outputs", len(OUTPUT_FILES)) if progress else None
+    bar = progress("writing outputs", len(output_files(results))) if progress else None
     seconds: dict[str, float] = {}
 
     def step(name: str, func: Callable[[], None]) -> None:
@@ -134,9 +135,36 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
         "map.png",
         lambda: figures.write_overview_png(results, folder / "map.png", language=language),
     )
+    comparison = results.comparison
+    if comparison is not None:
+        step("plan_comparison.csv", lambda: _csv(comparison, folder / "plan_comparison.csv"))
     step("run.json", lambda: write_manifest(results, folder, seconds))
     if bar is not None:
         bar.close()
+
+
+def output_files(results: Results) -> list[str]:
+    """Names of the files a run writes (``plan_comparison.csv`` only with equity constraints)."""
+    extra = ["plan_comparison.csv"] if results.comparison is not None else []
+    return [*OUTPUT_FILES[:-1], *extra, OUTPUT_FILES[-1]]
+
+
+def _solution_dict(results: Results) -> dict[str, Any] | None:
+    sol = results.solution
+    if sol is None:
+        return None
+    return {
+        "model": results.scenario.method.resolved_model,
+        "method": sol.method,
+        "status": sol.status,
+        "objective": round(sol.objective, 3),
+        "bound": round(sol.bound, 3) if sol.bound == sol.bound else None,
+        "gap": round(sol.gap, 6) if sol.gap == sol.gap else None,
+        "coverage_share": round(sol.coverage_share, 6),
+        "total_cost": round(sol.total_cost, 3),
+        "seconds": round(sol.seconds, 3),
+        "cells_in_model_after_merging": sol.n_cells_model,
+    }
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
@@ -199,7 +227,8 @@ def write_manifest(results: Results, folder: Path, output_seconds: dict[str, flo
         "stage_seconds": results.stage_seconds,
         "output_seconds": output_seconds,
         "summary": {k: round(v, 3) for k, v in results.summary.items()},
-        "outputs": OUTPUT_FILES,
+        "solution": _solution_dict(results),
+        "outputs": output_files(results),
         "environment": {
             "python": platform.python_version(),
             "platform": platform.platform(),

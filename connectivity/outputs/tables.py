@@ -46,11 +46,12 @@ def summary_by_locality(results: Results) -> pd.DataFrame:
     """Return ``summary_by_locality.csv``: one row per area of the territory (people counts).
 
     ``covered_before`` and ``covered_after`` count people living in covered cells, before and
-    after the plan; the percentages are of the area's population (0 where nobody lives).
+    after the plan (with partial coverage, each cell's people times its coverage 0–1); the
+    percentages are of the area's population (0 where nobody lives).
     """
     cells = pd.DataFrame(results.cells.drop(columns="geometry"))
-    cells["cov_before"] = cells["population"].where(cells["covered_before"], 0.0)
-    cells["cov_after"] = cells["population"].where(cells["covered_after"], 0.0)
+    cells["cov_before"] = cells["population"] * cells["coverage_before"]
+    cells["cov_after"] = cells["population"] * cells["coverage_after"]
     agg = cells.groupby("area_code").agg(
         population=("population", "sum"),
         people_without_internet=("people_without_internet", "sum"),

@@ -1,0 +1,249 @@
+"""Location models: exact against brute force, greedy against exact, constraints respected."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+
+from connectivity.optimise import (
+    BudgetedMaximalCovering,
+    GroupLimit,
+    InfeasibleError,
+    MaximalCovering,
+    SetCovering,
+    covered_weight,
+    equity_limits,
+)
+
+
+@st.composite
+def instances(draw, max_sites: int = 7, max_cells: int = 10, partial: bool = False):
+    n_sites = draw(st.integers(1, max_sites))
+    n_cells = draw(st.integers(1, max_cells))
+    size = n_sites * n_cells
+    mask = np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size)))
+    if partial:
+        q = np.array(draw(st.lists(st.floats(0.05, 1.0), min_size=size, max_size=size)))
+    else:
+        q = np.ones(size)
+    dense = np.where(mask, q, 0.0).reshape(n_sites, n_cells)
+    weights = np.array(
+        draw(st.lists(st.integers(0, 50), min_size=n_cells, max_size=n_cells)), dtype=float
+    )
+    existing = np.array(
+        draw(st.lists(st.sampled_from([0.0, 0.0, 0.5, 1.0]), min_size=n_cells, max_size=n_cells))
+    )
+    costs = np.array(
+        draw(st.lists(st.sampled_from([1.0, 2.0, 3.0]), min_size=n_sites, max_size=n_sites))
+    )
+    return sparse.csr_array(dense), weights, existing, costs
+
+
+def _brute(matrix, weights, existing, feasible):
+    n = matrix.shape[0]
+    best = -np.inf
+    for r in range(n + 1):
+        for combo in itertools.combinations(range(n), r):
+            if feasible(combo):
+                best = max(best, covered_weight(matrix, weights, list(combo), existing))
+    return best
+
+
+@settings(max_examples=50, deadline=None)
+@given(instances(partial=True), st.integers(1, 4))
+def test_exact_maximal_covering_equals_brute_force(inst, k) -> None:
+    matrix, weights, existing, _ = inst
+    model = MaximalCovering(matrix, weights, k=k, existing=existing).solve("exact", mip_gap=0)
+    best = _brute(matrix, weights, existing, lambda c: len(c) <= k)
+    assert model.solution.objective == pytest.approx(best, abs=1e-6)
+    assert model.solution.bound >= model.solution.objective - 1e-6
+    greedy = MaximalCovering(matrix, weights, k=k, existing=existing).solve("greedy")
+    assert greedy.solution.objective <= best + 1e-6
+    assert greedy.solution.bound >= best - 1e-6  # the LP relaxation bounds the optimum
+
+
+@settings(max_examples=50, deadline=None)
+@given(instances(), st.floats(1, 6))
+def test_exact_budgeted_equals_brute_force(inst, budget) -> None:
+    matrix, weights, existing, costs = inst
+    model = BudgetedMaximalCovering(matrix, weights, budget, costs=costs, existing=existing)
+    model.solve("exact", mip_gap=0)
+    best = _brute(matrix, weights, existing, lambda c: costs[list(c)].sum() <= budget + 1e-9)
+    assert model.solution.objective == pytest.approx(best, abs=1e-6)
+    assert model.solution.total_cost <= budget + 1e-9
+    greedy = BudgetedMaximalCovering(matrix, weights, budget, costs=costs, existing=existing)
+    greedy.solve("greedy")
+    assert greedy.solution.total_cost <= budget + 1e-9
+    assert greedy.solution.objective <= best + 1e-6
+    assert greedy.solution.objective >= 0.5 * (1 - 1 / np.e) * best - 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(instances(), st.floats(0.1, 1.0))
+def test_set_covering_finds_the_cheapest_set(inst, target) -> None:
+    matrix, weights, existing, costs = inst
+    total = weights.sum()
+    if total == 0:
+        return
+    reachable = covered_weight(matrix, weights, list(range(matrix.shape[0])), existing)
+    model = SetCovering(matrix, weights, target, costs=costs, existing=existing)
+    if reachable < target * total - 1e-9:
+        with pytest.raises(InfeasibleError):
+            model.solve("exact")
+        return
+    model.solve("exact", mip_gap=0)
+    n = matrix.shape[0]
+    cheapest = min(
+        costs[list(c)].sum()
+        for r in range(n + 1)
+        for c in itertools.combinations(range(n), r)
+        if covered_weight(matrix, weights, list(c), existing) >= target * total - 1e-9
+    )
+    assert model.solution.objective == pytest.approx(cheapest)
+    greedy = SetCovering(matrix, weights, target, costs=costs, existing=existing).solve("greedy")
+    assert greedy.solution.coverage_share >= target - 1e-9
+    assert greedy.solution.objective >= cheapest - 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(instances(), st.integers(1, 5))
+def test_objective_never_falls_as_k_or_budget_grows(inst, k) -> None:
+    matrix, weights, existing, costs = inst
+    for method in ("greedy", "exact"):
+        a = MaximalCovering(matrix, weights, k=k, existing=existing).solve(method).solution
+        b = MaximalCovering(matrix, weights, k=k + 1, existing=existing).solve(method).solution
+        assert b.objective >= a.objective - 1e-6
+    a = BudgetedMaximalCovering(matrix, weights, k, costs=costs).solve("exact").solution
+    b = BudgetedMaximalCovering(matrix, weights, k + 1.5, costs=costs).solve("exact").solution
+    assert b.objective >= a.objective - 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(instances(max_sites=6), st.integers(2, 4), st.data())
+def test_floors_and_caps_are_respected(inst, k, data) -> None:
+    matrix, weights, existing, _ = inst
+    n_sites, n_cells = matrix.shape
+    site_area = np.array(
+        data.draw(st.lists(st.sampled_from("AB"), min_size=n_sites, max_size=n_sites))
+    )
+    cell_area = np.array(
+        data.draw(st.lists(st.sampled_from("AB"), min_size=n_cells, max_size=n_cells))
+    )
+    limits = equity_limits(site_area, cell_area, min_sites_per_area=1, max_sites_per_area=2)
+    for method in ("greedy", "exact"):
+        model = MaximalCovering(matrix, weights, k=k, existing=existing, limits=limits)
+        try:
+            sol = model.solve(method).solution
+        except InfeasibleError:
+            continue
+        chosen = site_area[sol.selected]
+        for area in set(site_area):
+            assert 1 <= (chosen == area).sum() <= 2
+        assert len(sol.selected) <= k
+
+
+def test_mandatory_and_excluded_sites() -> None:
+    m = sparse.csr_array(np.eye(3))
+    w = np.array([1.0, 5.0, 3.0])
+    sol = MaximalCovering(m, w, k=2, mandatory=[0], excluded=[1]).solve("exact").solution
+    assert sorted(sol.selected.tolist()) == [0, 2]
+    sol = MaximalCovering(m, w, k=2, mandatory=[0], excluded=[1]).solve("greedy").solution
+    assert sorted(sol.selected.tolist()) == [0, 2]
+
+
+def test_infeasible_floor_names_the_constraint() -> None:
+    m = sparse.csr_array(np.eye(3))
+    limit = GroupLimit(
+        name="locality 20 SUMAPAZ",
+        sites=np.array([True, False, False]),
+        cells=np.array([True, False, False]),
+        min_sites=2,
+    )
+    with pytest.raises(
+        InfeasibleError,
+        match="'locality 20 SUMAPAZ' needs at least 2 sites but has only 1 candidate",
+    ):
+        MaximalCovering(m, np.ones(3), k=3, limits=[limit]).solve("exact")
+    share = GroupLimit(
+        name="rural area",
+        sites=np.array([True, False, False]),
+        cells=np.array([False, True, False]),
+        min_share=0.5,
+    )
+    unreachable = sparse.csr_array(np.diag([1.0, 0.0, 1.0]))
+    with pytest.raises(InfeasibleError, match=r"'rural area' needs 50\.0% of its demand covered"):
+        MaximalCovering(unreachable, np.ones(3), k=3, limits=[share]).solve("greedy")
+    sol = MaximalCovering(m, np.ones(3), k=1, limits=[share]).solve("greedy").solution
+    assert sol.selected.tolist() == [1]  # the share floor may be met by a site outside the group
+    with pytest.raises(InfeasibleError, match="mandatory sites cost 5, more than the budget 2"):
+        BudgetedMaximalCovering(m, np.ones(3), 2, costs=np.array([5.0, 1, 1]), mandatory=[0]).solve(
+            "exact"
+        )
+
+
+def test_conflicting_constraints_are_diagnosed_by_the_solver() -> None:
+    m = sparse.csr_array(np.eye(4))
+    a = GroupLimit(
+        name="A", sites=np.array([1, 1, 0, 0], bool), cells=np.ones(4, bool), min_sites=2
+    )
+    b = GroupLimit(
+        name="B", sites=np.array([0, 1, 1, 0], bool), cells=np.ones(4, bool), max_sites=0
+    )
+    with pytest.raises(InfeasibleError, match="cannot be met"):
+        MaximalCovering(m, np.ones(4), k=4, limits=[a, b]).solve("exact")
+
+
+def test_cell_merging_keeps_the_objective() -> None:
+    rng = np.random.default_rng(7)
+    dense = (rng.random((30, 400)) < 0.05).astype(float)
+    dense[:, 200:] = dense[:, :200]  # every cell has a twin
+    weights = rng.lognormal(size=400)
+    model = MaximalCovering(dense, weights, k=5).solve("exact", mip_gap=0)
+    assert model.solution.n_cells_model <= 200
+    half = MaximalCovering(dense[:, :200], weights[:200] + weights[200:], k=5)
+    assert model.solution.objective == pytest.approx(
+        half.solve("exact", mip_gap=0).solution.objective
+    )
+
+
+def test_from_cost_matrix_and_from_geodataframe_agree() -> None:
+    import geopandas as gpd
+
+    rng = np.random.default_rng(3)
+    demand_xy = rng.uniform(0, 1000, (200, 2))
+    site_xy = rng.uniform(0, 1000, (20, 2))
+    weights = rng.integers(1, 10, 200).astype(float)
+    cost = np.hypot(*(demand_xy[:, None, :] - site_xy[None, :, :]).transpose(2, 0, 1))
+    a = MaximalCovering.from_cost_matrix(cost, weights, 150.0, 4).solve("exact")
+    demand = gpd.GeoDataFrame(
+        {"w": weights}, geometry=gpd.points_from_xy(*demand_xy.T), crs="EPSG:9377"
+    )
+    sites = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*site_xy.T), crs="EPSG:9377")
+    b = MaximalCovering.from_geodataframe(demand, sites, "w", 150.0, 4).solve("exact")
+    assert a.solution.objective == pytest.approx(b.solution.objective)
+
+
+def test_from_geodataframe_refuses_different_crs() -> None:
+    import geopandas as gpd
+    import shapely
+
+    from connectivity import OptimisationError
+
+    d = gpd.GeoDataFrame({"w": [1.0]}, geometry=[shapely.Point(0, 0)], crs="EPSG:9377")
+    s = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs="EPSG:3116")
+    with pytest.raises(OptimisationError, match=r"must share one projected CRS"):
+        MaximalCovering.from_geodataframe(d, s, "w", 10.0, 1)
+
+
+def test_unknown_method() -> None:
+    from connectivity import OptimisationError
+
+    with pytest.raises(
+        OptimisationError, match="unknown method 'cbc'; choose one of greedy, exact"
+    ):
+        MaximalCovering(np.eye(2), np.ones(2), k=1).solve("cbc")  # type: ignore[arg-type]
