@@ -17,8 +17,8 @@ demo: $(STAMP)  ## set up and run the default Bogotá scenario into maps/
 	$(VENV)/bin/connectivity run $(SCENARIO)
 
 test: $(STAMP)  ## set up and run the fast test suite, lint and type checks
-	$(VENV)/bin/ruff check connectivity tests
-	$(VENV)/bin/ruff format --check connectivity tests
+	$(VENV)/bin/ruff check connectivity tests benchmarks
+	$(VENV)/bin/ruff format --check connectivity tests benchmarks
 	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from connectivity._version import __version__
-from connectivity.errors import ConnectivityError
+from connectivity.errors import ConnectivityError, LayerError
 
 logger = logging.getLogger("connectivity")
 
@@ -69,6 +69,101 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_optimise(args: argparse.Namespace) -> int:
+    import json
+
+    from connectivity import optimise
+    from connectivity.layers import read_points, to_number
+    from connectivity.outputs import write_site_file
+
+    start = time.perf_counter()
+    demand, _ = read_points(Path(args.demand), role="--demand", crs=args.crs)
+    metric = demand.crs
+    sites, _ = read_points(
+        Path(args.candidates), role="--candidates", crs=args.crs, metric_crs=metric.to_string()
+    )
+    for frame, flag, column in (
+        (demand, "--weight-column", args.weight_column),
+        (sites, "--cost-column", args.cost_column),
+    ):
+        if column is not None and column not in frame.columns:
+            raise LayerError(
+                f"{flag}: column '{column}' not found. Columns there: "
+                f"{', '.join(c for c in frame.columns if c != 'geometry')}"
+            )
+    if args.weight_column:
+        demand["__w"] = to_number(
+            demand[args.weight_column], path=Path(args.demand), role="--demand"
+        )
+    else:
+        demand["__w"] = 1.0
+    if args.budget is not None and args.cost_column is None:
+        raise LayerError("--budget needs --cost-column (the cost of each candidate)")
+    if args.cost_column:
+        sites["__c"] = to_number(
+            sites[args.cost_column], path=Path(args.candidates), role="--candidates"
+        )
+    model_name = (
+        "set_covering"
+        if args.target_coverage is not None
+        else "budgeted"
+        if args.budget is not None
+        else "maximal_covering"
+    )
+    cls: Any = {
+        "maximal_covering": optimise.MaximalCovering,
+        "budgeted": optimise.BudgetedMaximalCovering,
+        "set_covering": optimise.SetCovering,
+    }[model_name]
+    target = {
+        "maximal_covering": args.sites,
+        "budgeted": args.budget,
+        "set_covering": args.target_coverage,
+    }[model_name]
+    if args.sites is not None and args.sites > len(sites):
+        raise LayerError(f"--sites {args.sites} is more than the {len(sites)} candidates")
+    model = cls.from_geodataframe(
+        demand,
+        sites,
+        "__w",
+        args.radius_m,
+        target,
+        cost_column="__c" if args.cost_column else None,
+    )
+    model.solve(args.method, time_limit_s=args.time_limit, mip_gap=args.mip_gap)
+    sol = model.solution
+    assert sol is not None
+    chosen = sites.iloc[sol.ranking.sites].drop(columns=["__c"], errors="ignore").copy()
+    chosen.insert(0, "rank", range(1, len(chosen) + 1))
+    chosen.insert(1, "gain", sol.ranking.gains.round(6))
+    write_site_file(chosen, Path(args.out))
+    summary = {
+        "objective": sol.objective,
+        "bound": sol.bound,
+        "gap": sol.gap,
+        "coverage_share": sol.coverage_share,
+        "n_selected": len(sol.ranking.sites),
+        "total_cost": sol.total_cost,
+        "method": sol.method,
+        "model": model_name,
+        "status": sol.status,
+        "seconds": round(time.perf_counter() - start, 3),
+        "solve_seconds": round(sol.seconds, 3),
+    }
+    if args.json:
+        print(
+            json.dumps(
+                {k: (None if isinstance(v, float) and v != v else v) for k, v in summary.items()}
+            )
+        )
+    else:
+        print(
+            f"{len(sol.ranking.sites)} sites, coverage {100 * sol.coverage_share:.2f}% of "
+            f"demand weight, gap {100 * sol.gap:.3f}% ({summary['seconds']} s) → {args.out}"
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``connectivity`` command."""
     parser = argparse.ArgumentParser(
@@ -103,6 +198,47 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a scenario without running it")
     common(validate)
     validate.set_defaults(func=_cmd_validate)
+    opt = sub.add_parser(
+        "optimise",
+        help="choose sites on your own demand and candidate layers",
+        description="Bring-your-own-layers site selection. FILE is a CSV (x,y in metres with "
+        "--crs, or lon,lat) or any vector file of points.",
+    )
+    opt.add_argument("--demand", required=True, metavar="FILE")
+    opt.add_argument("--candidates", required=True, metavar="FILE")
+    opt.add_argument("--radius-m", required=True, type=float, dest="radius_m")
+    goal = opt.add_mutually_exclusive_group(required=True)
+    goal.add_argument("--sites", type=int, help="choose this many sites (maximal covering)")
+    goal.add_argument("--budget", type=float, help="total budget (needs --cost-column)")
+    goal.add_argument(
+        "--target-coverage",
+        type=float,
+        dest="target_coverage",
+        help="least cost reaching this share (0-1) of demand (set covering)",
+    )
+    opt.add_argument("--cost-column", dest="cost_column")
+    opt.add_argument("--weight-column", dest="weight_column")
+    opt.add_argument("--method", choices=["greedy", "exact"], default="greedy")
+    opt.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        dest="time_limit",
+        metavar="S",
+        help="exact solver time limit in seconds (default 60)",
+    )
+    opt.add_argument("--mip-gap", type=float, default=1e-4, dest="mip_gap")
+    opt.add_argument("--crs", help="CRS of x,y columns, e.g. EPSG:9377")
+    opt.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="chosen sites: .csv, .gpkg, .geojson or .parquet",
+    )
+    opt.add_argument("--json", action="store_true", help="print one JSON object")
+    opt.add_argument("-v", "--verbose", action="count", default=0)
+    opt.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=-1)
+    opt.set_defaults(func=_cmd_optimise)
     return parser
 
 

@@ -301,7 +301,15 @@ def read_layer(
         gdf = _read_vector(spec, report)
         report.rows_read = len(gdf)
         if spec.crs:
-            gdf = gdf.set_crs(_parse_crs(spec.crs, spec.path, role), allow_override=True)
+            declared = _parse_crs(spec.crs, spec.path, role)
+            if gdf.crs is None:
+                gdf = gdf.set_crs(declared)
+            elif not gdf.crs.equals(declared):
+                raise LayerError(
+                    f"{spec.path} ({role}): the scenario declares crs {spec.crs} but the file "
+                    f"says {gdf.crs.to_string()}; remove 'crs' from the scenario (it is only "
+                    "for files without one)"
+                )
         if gdf.crs is None:
             raise NoCRSError(
                 f"{spec.path} ({role}): the layer has no CRS; add 'crs: EPSG:4326' (or the right "
@@ -412,3 +420,60 @@ def to_metric_crs(gdf: gpd.GeoDataFrame, metric_crs: str) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         raise NoCRSError("a layer has no CRS; set one before use")
     return gdf.to_crs(metric_crs)
+
+
+def read_points(
+    path: Path, *, role: str, crs: str | None = None, metric_crs: str | None = None
+) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    """Read points for bring-your-own-layers runs, in a metric CRS.
+
+    A CSV needs columns ``x,y`` (in the CRS given by ``crs``, metres) or ``lon,lat`` (WGS84);
+    any vector file is read as is (polygons become their centroids). Without ``metric_crs``
+    the layer's own CRS is used when projected, else the local UTM zone.
+
+    Raises
+    ------
+    LayerError
+        No usable coordinate columns, a geographic ``crs`` for ``x,y``, or empty input.
+    """
+    path = Path(path)
+    if path.suffix.lower() in _TABLE_SUFFIXES:
+        columns = read_columns(LayerSpec(path=path))
+        lower = {c.lower(): c for c in columns}
+        if "x" in lower and "y" in lower:
+            if crs is None:
+                raise LayerError(f"{path} ({role}): columns x,y need --crs (for example EPSG:9377)")
+            spec = LayerSpec(path=path, x_column=lower["x"], y_column=lower["y"], crs=crs)
+        elif "lon" in lower and "lat" in lower:
+            spec = LayerSpec(
+                path=path, x_column=lower["lon"], y_column=lower["lat"], crs=crs or "EPSG:4326"
+            )
+        else:
+            raise LayerError(
+                f"{path} ({role}): a CSV needs columns x,y (with --crs) or lon,lat. "
+                f"Columns there: {', '.join(columns)}"
+            )
+        geometry = "point"
+    else:
+        has_crs = pyogrio.read_info(path).get("crs") if path.exists() else None
+        spec = LayerSpec(path=path, crs=None if has_crs else crs)
+        geometry = "any"
+    metric_crs = metric_crs or _native_metric_crs(spec)
+    if metric_crs is None:  # geographic input: the local UTM zone
+        probe, _ = read_layer(spec, role=role, metric_crs="EPSG:4326", geometry=geometry)
+        metric_crs = str(probe.estimate_utm_crs().to_string())
+    gdf, report = read_layer(spec, role=role, metric_crs=metric_crs, geometry=geometry)
+    if not (gdf.geom_type == "Point").all():
+        gdf = gdf.copy()
+        gdf["geometry"] = gdf.geometry.centroid
+    return gdf, report
+
+
+def _native_metric_crs(spec: LayerSpec) -> str | None:
+    if spec.crs and _parse_crs(spec.crs, spec.path, "crs").is_projected:
+        return str(spec.crs)
+    if not _is_table(spec):
+        native = pyogrio.read_info(spec.path, layer=spec.layer).get("crs")
+        if native and CRS.from_user_input(native).is_projected:
+            return str(native)
+    return None

@@ -22,25 +22,31 @@ Methods:
 - ``"greedy"`` — lazy greedy (Minoux 1978). With a budget, sites are taken by gain per unit cost
   and the result is compared with the best single affordable site (Khuller et al.), which
   guarantees at least :math:`\tfrac12(1 - 1/e)` of the optimum; with ``k`` sites and no other
-  constraint the guarantee is :math:`1 - 1/e`. The gap to the LP relaxation's bound is reported.
-- ``"exact"`` — mixed-integer programming with HiGHS (:func:`scipy.optimize.milp`), with a time
-  limit and a relative MIP gap. Before solving, cells covered by the same sites with the same
-  qualities (and in the same constraint groups) are merged, summing their weights: this shrinks
-  city grids several times and keeps the model small.
+  constraint the guarantee is :math:`1 - 1/e`. The gap to a bound is reported (the LP
+  relaxation's where it is small enough to solve quickly, and a Lagrangian bound).
+- ``"exact"`` — mixed-integer programming with HiGHS (``highspy``), with a time limit and a
+  relative MIP gap, started from the greedy solution so a solution is always at hand. Before
+  solving, cells covered by the same sites with the same qualities (and in the same constraint
+  groups) are merged, summing their weights, and sites dominated by another (same cells, no
+  lower cost) are fixed out. The bound reported is the better of HiGHS's dual bound and a
+  Lagrangian bound.
 """
 
 from __future__ import annotations
 
 import heapq
 import logging
+import os
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal, Self
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from connectivity.errors import OptimisationError
 
@@ -591,7 +597,11 @@ class _CoverageModel:
         return dominated
 
     def _exact(
-        self, time_limit_s: float | None, mip_gap: float, relax: bool = False
+        self,
+        time_limit_s: float | None,
+        mip_gap: float,
+        relax: bool = False,
+        start_sites: np.ndarray | None = None,
     ) -> tuple[np.ndarray | None, float, float, str, int]:
         """Solve the MILP (or its LP relaxation); returns x, objective, bound, status, cells."""
         q, w, e, masks = self._merged_cells()
@@ -647,42 +657,35 @@ class _CoverageModel:
                     self.existing[limit.cells],
                 )
                 add(None, np.where(mask, w, 0.0), limit.min_share * group_w - group_base, np.inf)
-        constraints = (
-            [
-                LinearConstraint(
-                    sparse.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi)
-                )
-            ]
-            if rows
-            else []
-        )
-        integrality = np.concatenate([np.ones(n_sites) * (0 if relax else 1), np.zeros(n_cells)])
-        options: dict[str, float | bool] = {"disp": False, "mip_rel_gap": mip_gap}
-        if time_limit_s is not None:
-            options["time_limit"] = float(time_limit_s)
-        res = milp(
+        matrix = sparse.vstack(rows, format="csr") if rows else None
+        integrality = np.concatenate([np.full(n_sites, 0 if relax else 1), np.zeros(n_cells)])
+        start = None
+        if start_sites is not None and not relax:
+            x0 = np.zeros(n_sites)
+            x0[start_sites] = 1.0
+            y0 = np.minimum(ub[n_sites:], q @ x0) if n_cells else np.zeros(0)
+            start = np.concatenate([x0, y0])
+        run = _run_highs(
             c,
-            integrality=integrality,
-            bounds=Bounds(lb, ub),
-            constraints=constraints,
-            options=options,
+            matrix,
+            np.concatenate(lo) if lo else np.zeros(0),
+            np.concatenate(hi) if hi else np.zeros(0),
+            lb,
+            ub,
+            integrality,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            start=start,
         )
-        status = {0: "optimal", 1: "time or iteration limit", 2: "infeasible", 3: "unbounded"}.get(
-            res.status, f"solver status {res.status}"
-        )
-        if res.status == 2:
-            return None, np.nan, np.nan, status, n_cells
-        if res.x is None:
-            raise OptimisationError(f"HiGHS found no solution: {res.message} ({status})")
-        dual = getattr(res, "mip_dual_bound", None)
+        if run.status == "infeasible":
+            return None, np.nan, np.nan, run.status, n_cells
+        if run.x is None:
+            raise OptimisationError(f"HiGHS found no solution ({run.status})")
         if minimise_cost:
-            objective = float(res.fun)
-            bound = float(dual) if dual is not None and np.isfinite(dual) else objective
+            objective, bound = run.objective, run.bound
         else:
-            objective = base - float(res.fun)
-            bound = base - float(dual) if dual is not None and np.isfinite(dual) else objective
-        x = np.asarray(res.x[:n_sites])
-        return x, objective, bound, status, n_cells
+            objective, bound = base - run.objective, base - run.bound
+        return run.x[:n_sites], objective, bound, run.status, n_cells
 
     def _diagnose_infeasible(self) -> str:
         """Find a limit whose removal makes the LP relaxation feasible."""
@@ -696,6 +699,90 @@ class _CoverageModel:
             if x is not None:
                 return f"the constraint on '{limit.name}' cannot be met with the others"
         return "the constraints (k, budget, target, mandatory sites and floors) conflict"
+
+    def _n_model_cells(self) -> int:
+        return int(self._merged_cells()[0].shape[0])
+
+    def _lagrangian_bound(
+        self, warm: Ranking | None, tolerance: float, iterations: int = 300
+    ) -> float:
+        r"""Upper bound on a maximisation by Lagrangian relaxation of the coverage rows.
+
+        Relaxing :math:`y_i \le \sum_j q_{ji} x_j` with multipliers
+        :math:`0 \le \lambda_i \le w_i` gives
+        :math:`L(\lambda) = \sum_i u_i \max(0, w_i - \lambda_i) + \max_x \sum_j x_j
+        \sum_i \lambda_i q_{ji}` over the cardinality or budget constraint (a knapsack bounded
+        by its fractional relaxation); every :math:`\lambda` gives a valid bound, and
+        subgradient steps (Polyak, towards the greedy value) lower it. Cheap where the LP
+        relaxation is too large to solve. Returns NaN for set covering.
+        """
+        if self._target() is not None:
+            return np.nan
+        q, w, e, _ = self._merged_cells()
+        if q.shape[0] == 0:
+            return covered_weight(self.matrix, self.weights, [], self.existing)
+        base = covered_weight(self.matrix, self.weights, [], self.existing)
+        u = 1.0 - e
+        qt = sparse.csr_array(q.T)
+        k, budget = self._k(), self._budget()
+        mandatory = self.mandatory
+        free = np.ones(qt.shape[0], dtype=bool)
+        free[mandatory] = False
+        free[self.excluded] = False
+        free_idx = np.flatnonzero(free)
+        costs = self.costs
+        target = (self._objective_of(warm) - base) if warm is not None else 0.0
+
+        def x_part(score: np.ndarray) -> tuple[float, np.ndarray]:
+            fixed = float(score[mandatory].sum())
+            pos = free_idx[score[free_idx] > 0]
+            values = []
+            picks = []
+            if k is not None:
+                room = max(k - len(mandatory), 0)
+                top = pos[np.argsort(-score[pos], kind="stable")[:room]]
+                values.append(float(score[top].sum()))
+                picks.append(top)
+            if budget is not None:
+                room_b = budget - float(costs[mandatory].sum())
+                ratio = score[pos] / np.maximum(costs[pos], 1e-12)
+                order = pos[np.argsort(-ratio, kind="stable")]
+                spent = np.cumsum(costs[order])
+                whole = order[spent <= room_b + 1e-9]
+                value = float(score[whole].sum())
+                if len(whole) < len(order):
+                    nxt = order[len(whole)]
+                    left = room_b - float(costs[whole].sum())
+                    if costs[nxt] > 0:
+                        value += score[nxt] * max(left, 0.0) / costs[nxt]
+                values.append(value)
+                picks.append(whole)
+            best = int(np.argmin(values))
+            return fixed + values[best], np.concatenate([mandatory, picks[best]])
+
+        lam = 0.5 * w
+        best_bound = np.inf
+        theta, stall = 2.0, 0
+        for _ in range(iterations):
+            score = qt @ lam
+            value, picked = x_part(score)
+            bound = float(u @ np.maximum(0.0, w - lam)) + value
+            if bound < best_bound - 1e-9:
+                best_bound, stall = bound, 0
+            else:
+                stall += 1
+                if stall >= 15:
+                    theta, stall = theta / 2, 0
+            if theta < 1e-4 or best_bound - target <= tolerance * max(best_bound, 1e-12):
+                break
+            x = np.zeros(qt.shape[0])
+            x[picked] = 1.0
+            g = q @ x - u * (w > lam)
+            norm = float(g @ g)
+            if norm == 0:
+                break
+            lam = np.clip(lam - theta * max(bound - target, 1e-9) / norm * g, 0.0, w)
+        return base + best_bound
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -737,18 +824,49 @@ class _CoverageModel:
             )
         self._check_feasible()
         start = time.perf_counter()
+        warm: Ranking | None = None
+        try:
+            warm = self._greedy(progress if method == "greedy" else None)
+        except InfeasibleError:
+            if method == "greedy":
+                raise
+        lagrange = self._lagrangian_bound(warm, mip_gap)
+        minimise = self._target() is not None
         if method == "greedy":
-            ranking = self._greedy(progress)
+            assert warm is not None
+            ranking, status = warm, "greedy"
             objective = self._objective_of(ranking)
-            bound_x, lp_obj, _, status, n_model = self._exact(None, 1e-4, relax=True)
-            bound = lp_obj if bound_x is not None else np.nan
-            status = "greedy"
+            bound = lagrange
+            if self.matrix.nnz <= _LP_BOUND_MAX_NNZ:
+                x, _, lp_bound, _, n_model = self._exact(time_limit_s, 1e-4, relax=True)
+                if x is not None:
+                    bound = max(lp_bound, bound) if minimise else min(lp_bound, bound)
+            n_model = self._n_model_cells()
         else:
-            x, objective, bound, status, n_model = self._exact(time_limit_s, mip_gap)
-            if x is None:
+            start_sites = warm.sites if warm is not None else None
+            x, objective, bound, status, n_model = self._exact(
+                time_limit_s, mip_gap, start_sites=start_sites
+            )
+            if x is None and status == "infeasible":
                 raise InfeasibleError(self._diagnose_infeasible())
-            chosen = np.flatnonzero(x > 0.5)
-            ranking = rank_selection(self.matrix, self.weights, chosen, self.existing, self.costs)
+            if x is None:
+                if warm is None:
+                    raise OptimisationError(f"HiGHS found no solution in the time limit ({status})")
+                ranking, status = warm, f"{status}; greedy solution kept"
+                bound = lagrange
+            else:
+                chosen = np.flatnonzero(x > 0.5)
+                ranking = rank_selection(
+                    self.matrix, self.weights, chosen, self.existing, self.costs
+                )
+                if warm is not None and (
+                    self._objective_of(warm) < self._objective_of(ranking) - 1e-9
+                    if minimise
+                    else self._objective_of(warm) > self._objective_of(ranking) + 1e-9
+                ):
+                    ranking = warm
+                if np.isfinite(lagrange):
+                    bound = max(bound, lagrange) if minimise else min(bound, lagrange)
             objective = self._objective_of(ranking)
         seconds = time.perf_counter() - start
         gap = _gap(objective, bound, minimise=self._target() is not None)
@@ -785,12 +903,116 @@ class _CoverageModel:
         return covered_weight(self.matrix, self.weights, ranking.sites, self.existing)
 
 
+@contextmanager
+def _c_stdout_silenced() -> Iterator[None]:
+    """Send what C code writes to standard output to the null device for a moment."""
+    sys.stdout.flush()
+    try:
+        saved = os.dup(1)
+    except OSError:  # no file descriptor 1 (some embedded interpreters)
+        yield
+        return
+    try:
+        with Path(os.devnull).open("w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+@dataclass
+class _HighsRun:
+    x: np.ndarray | None
+    objective: float
+    bound: float
+    status: str
+
+
+def _run_highs(
+    c: np.ndarray,
+    matrix: sparse.csr_array | None,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    integrality: np.ndarray,
+    *,
+    time_limit_s: float | None,
+    mip_gap: float,
+    start: np.ndarray | None = None,
+) -> _HighsRun:
+    """Minimise ``c @ x`` with HiGHS (highspy), optionally from a feasible starting point."""
+    import highspy
+
+    n = len(c)
+    lp = highspy.HighsLp()
+    lp.num_col_ = n
+    lp.col_cost_ = np.asarray(c, dtype=float)
+    lp.col_lower_ = np.asarray(lb, dtype=float)
+    lp.col_upper_ = np.asarray(ub, dtype=float)
+    inf = highspy.kHighsInf
+    if matrix is not None and matrix.shape[0]:
+        csc = sparse.csc_array(matrix)
+        lp.num_row_ = csc.shape[0]
+        lp.row_lower_ = np.where(np.isfinite(row_lo), row_lo, -inf)
+        lp.row_upper_ = np.where(np.isfinite(row_hi), row_hi, inf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+        lp.a_matrix_.value_ = csc.data.astype(float)
+        lp.a_matrix_.num_col_ = n
+        lp.a_matrix_.num_row_ = csc.shape[0]
+    is_mip = bool(np.any(integrality))
+    if is_mip:
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous
+            for v in integrality
+        ]
+    with _c_stdout_silenced():  # HiGHS prints a banner on stdout when it starts
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", float(time_limit_s))
+    h.passModel(lp)
+    if start is not None and is_mip:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(np.asarray(start, dtype=float))
+        h.setSolution(sol)
+    h.run()
+    model_status = h.getModelStatus()
+    status_text = h.modelStatusToString(model_status)
+    ms = highspy.HighsModelStatus
+    if model_status == ms.kInfeasible:
+        return _HighsRun(None, np.nan, np.nan, "infeasible")
+    info = h.getInfo()
+    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    if not has_solution:
+        return _HighsRun(None, np.nan, np.nan, status_text)
+    x = np.asarray(h.getSolution().col_value)
+    objective = float(info.objective_function_value)
+    if is_mip:
+        bound = float(info.mip_dual_bound)
+        if not np.isfinite(bound):
+            bound = -np.inf
+    else:  # an LP: the optimum is its own bound; stopped early, no bound is claimed
+        bound = objective if model_status == ms.kOptimal else -np.inf
+    status = "optimal" if model_status == ms.kOptimal else status_text.lower()
+    return _HighsRun(x, objective, bound, status)
+
+
+_LP_BOUND_MAX_NNZ = 300_000  # above this, greedy reports the Lagrangian bound only
+
+
 def _gap(objective: float, bound: float, *, minimise: bool) -> float:
     if not np.isfinite(bound):
         return np.nan
     if minimise:
-        return float(max(0.0, (objective - bound) / objective)) if objective > 0 else 0.0
-    return float(max(0.0, (bound - objective) / bound)) if bound > 0 else 0.0
+        gap = (objective - bound) / objective if objective > 0 else 0.0
+    else:
+        gap = (bound - objective) / bound if bound > 0 else 0.0
+    return float(gap) if gap > 1e-9 else 0.0
 
 
 def _never() -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
 import shutil
 import tempfile
@@ -169,6 +170,43 @@ def _solution_dict(results: Results) -> dict[str, Any] | None:
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+def write_site_file(sites: gpd.GeoDataFrame, path: Path) -> None:
+    """Write chosen sites to ``path`` (CSV with lon/lat, or GeoPackage/GeoJSON/GeoParquet).
+
+    The file is written beside its destination and moved into place once complete.
+    """
+    path = Path(path).resolve()
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".gpkg", ".geojson", ".parquet"):
+        raise OutputError(f"{path}: use .csv, .gpkg, .geojson or .parquet")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; name a file")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path.parent}: folder does not exist")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.partial-", suffix=suffix, dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        if suffix == ".csv":
+            lonlat = sites.geometry.to_crs("EPSG:4326")
+            table = pd.DataFrame(sites.drop(columns="geometry"))
+            table["lon"] = lonlat.x.round(7).to_numpy()
+            table["lat"] = lonlat.y.round(7).to_numpy()
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                table.to_csv(fh, index=False, lineterminator="\n")
+        else:
+            os.close(fd)
+            tmp.unlink()
+            if suffix == ".parquet":
+                sites.to_parquet(tmp)
+            else:
+                driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
+                sites.to_file(tmp, driver=driver, layer="selected_sites")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def geopackage_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from connectivity.cli import main
+
+
+@pytest.fixture(scope="module")
+def layers(subset_results, tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("byo")
+    cells = subset_results.cells
+    centres = cells.geometry.centroid
+    demand = folder / "demand.csv"
+    pd.DataFrame({"x": centres.x, "y": centres.y, "peso": cells["demand_weight"].round(3)}).to_csv(
+        demand, index=False
+    )
+    sites = folder / "sites.gpkg"
+    cand = subset_results.candidates[["site_id", "cost", "geometry"]].to_crs("EPSG:4326")
+    cand.to_file(sites)
+    return demand, sites
+
+
+def _run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["optimise", *args, "-q"])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_exact_k_sites_json(layers, tmp_path: Path, capsys) -> None:
+    demand, sites = layers
+    out = tmp_path / "chosen.csv"
+    code, stdout, _ = _run(
+        capsys,
+        "--demand",
+        str(demand),
+        "--crs",
+        "EPSG:9377",
+        "--candidates",
+        str(sites),
+        "--radius-m",
+        "80",
+        "--sites",
+        "15",
+        "--weight-column",
+        "peso",
+        "--method",
+        "exact",
+        "--out",
+        str(out),
+        "--json",
+    )
+    assert code == 0
+    result = json.loads(stdout)
+    assert set(result) >= {"objective", "bound", "gap", "coverage_share", "n_selected", "seconds"}
+    assert result["n_selected"] == 15
+    assert result["gap"] <= 1e-4
+    chosen = pd.read_csv(out)
+    assert chosen["rank"].tolist() == list(range(1, 16))
+    assert (np.diff(chosen["gain"]) <= 1e-6).all()
+    assert {"site_id", "lon", "lat"} <= set(chosen.columns)
+
+
+def test_budget_and_target_write_vector_files(layers, tmp_path: Path, capsys) -> None:
+    demand, sites = layers
+    out = tmp_path / "chosen.gpkg"
+    code, stdout, _ = _run(
+        capsys,
+        "--demand",
+        str(demand),
+        "--crs",
+        "EPSG:9377",
+        "--candidates",
+        str(sites),
+        "--radius-m",
+        "300",
+        "--budget",
+        "6",
+        "--cost-column",
+        "cost",
+        "--weight-column",
+        "peso",
+        "--out",
+        str(out),
+        "--json",
+    )
+    assert code == 0
+    assert json.loads(stdout)["total_cost"] <= 6
+    assert gpd.read_file(out).crs.to_epsg() == 9377
+    out2 = tmp_path / "cover.geojson"
+    code, stdout, _ = _run(
+        capsys,
+        "--demand",
+        str(demand),
+        "--crs",
+        "EPSG:9377",
+        "--candidates",
+        str(sites),
+        "--radius-m",
+        "300",
+        "--target-coverage",
+        "0.3",
+        "--weight-column",
+        "peso",
+        "--method",
+        "exact",
+        "--out",
+        str(out2),
+        "--json",
+    )
+    assert code == 0
+    assert json.loads(stdout)["coverage_share"] >= 0.3
+    assert len(gpd.read_file(out2)) == json.loads(stdout)["n_selected"]
+
+
+def test_clear_errors(layers, tmp_path: Path, capsys) -> None:
+    demand, sites = layers
+    code, _, err = _run(
+        capsys,
+        "--demand",
+        str(demand),
+        "--candidates",
+        str(sites),
+        "--radius-m",
+        "80",
+        "--sites",
+        "3",
+        "--out",
+        str(tmp_path / "a.csv"),
+    )
+    assert code == 2 and "columns x,y need --crs" in err
+    code, _, err = _run(
+        capsys,
+        "--demand",
+        str(demand),
+        "--crs",
+        "EPSG:9377",
+        "--candidates",
+        str(sites),
+        "--radius-m",
+        "80",
+        "--sites",
+        "3",
+        "--weight-column",
+        "pesos",
+        "--out",
+        str(tmp_path / "a.csv"),
+    )
+    assert code == 2 and "--weight-column: column 'pesos' not found" in err
+    code, _, err = _run(
+        capsys,
+        "--demand",
+        str(demand),
+        "--crs",
+        "EPSG:9377",
+        "--candidates",
+        str(sites),
+        "--radius-m",
+        "80",
+        "--budget",
+        "3",
+        "--out",
+        str(tmp_path / "a.csv"),
+    )
+    assert code == 2 and "--budget needs --cost-column" in err
+    code, _, err = _run(
+        capsys,
+        "--demand",
+        str(demand),
+        "--crs",
+        "EPSG:9377",
+        "--candidates",
+        str(sites),
+        "--radius-m",
+        "80",
+        "--sites",
+        "3",
+        "--out",
+        str(tmp_path / "a.xlsx"),
+    )
+    assert code == 2 and "use .csv, .gpkg, .geojson or .parquet" in err
+    assert not list(tmp_path.iterdir())
