@@ -568,8 +568,9 @@ class _CoverageModel:
     def _dominated_sites(self, q: sparse.csr_array) -> np.ndarray:
         """Sites that can be left out of the MILP without changing its optimum.
 
-        A site that covers no open cell, or covers exactly the same cells as another site at no
-        lower cost and in the same constraint groups, is dominated. Sites in a group with a
+        A site that covers no open cell, or (with full-quality coverage) covers exactly the
+        same cells as another site at no lower cost and in the same constraint groups, is
+        dominated. Sites in a group with a
         minimum number of sites are kept (the count may need them).
         """
         n_sites = self.matrix.shape[0]
@@ -581,6 +582,8 @@ class _CoverageModel:
             if limit.min_sites > 0:
                 protected |= limit.sites
         dominated = (np.diff(rows.indptr) == 0) & ~protected
+        if rows.nnz and rows.data.min() < 1.0:
+            return dominated  # partial qualities add up, so a twin site is not redundant
         groups = np.column_stack([lim.sites for lim in self.limits]) if self.limits else None
         best: dict[bytes, int] = {}
         for j in np.argsort(self.costs, kind="stable"):
@@ -973,6 +976,10 @@ def _run_highs(
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if matrix is not None and matrix.nnz > _PRESOLVE_MAX_NNZ:
+        # HiGHS's presolve does not look at the time limit; on models with millions of
+        # nonzeros it can run for minutes (measured: 370 s past a 60 s limit)
+        h.setOptionValue("presolve", "off")
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
     h.passModel(lp)
@@ -996,12 +1003,16 @@ def _run_highs(
         bound = float(info.mip_dual_bound)
         if not np.isfinite(bound):
             bound = -np.inf
+        # a minimisation's dual bound never exceeds its incumbent (HiGHS reports 0 when
+        # presolve alone solves the model)
+        bound = min(bound, objective)
     else:  # an LP: the optimum is its own bound; stopped early, no bound is claimed
         bound = objective if model_status == ms.kOptimal else -np.inf
     status = "optimal" if model_status == ms.kOptimal else status_text.lower()
     return _HighsRun(x, objective, bound, status)
 
 
+_PRESOLVE_MAX_NNZ = 1_000_000
 _LP_BOUND_MAX_NNZ = 300_000  # above this, greedy reports the Lagrangian bound only
 
 
