@@ -278,7 +278,13 @@ class _Builder:
                 continue
             value = self.convert(hints[name], data[name], sub)
             if value is _INVALID:
-                ok = False
+                # already reported; fall back to the default (if any) so that the checks of
+                # the other values still run and every problem is listed at once
+                has_default = (
+                    f.default is not dataclasses.MISSING
+                    or f.default_factory is not dataclasses.MISSING
+                )
+                ok = ok and has_default
                 continue
             kwargs[name] = value
         if not ok:

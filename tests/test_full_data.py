@@ -67,3 +67,19 @@ def test_medellin_runs_with_its_own_columns_and_encoding(tmp_path: Path) -> None
     assert results.counts["existing_wifi"] == 5
     assert results.counts["candidates"] == pytest.approx(3608, abs=10)
     assert len(results.selected) == 50
+
+
+def test_bogota_equitable_scenario(tmp_path: Path) -> None:
+    scenario = load_scenario(REPO / "scenarios" / "bogota_equitable.yaml")
+    out = tmp_path / "equitable"
+    results = run_scenario(scenario, out_dir=out)
+    sel = results.selected
+    assert sel["cost"].sum() <= scenario.method.budget + 1e-9
+    per_area = sel.groupby("area_code").size()
+    assert len(per_area) == 20 and (per_area >= 2).all()
+    comparison = pd.read_csv(out / "plan_comparison.csv")
+    assert comparison["plan"].tolist() == ["with_equity_constraints", "without_equity_constraints"]
+    assert comparison.loc[1, "weight_covered"] >= comparison.loc[0, "weight_covered"]
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["solution"]["method"] == "exact"
+    assert run["solution"]["gap"] <= 1e-3
