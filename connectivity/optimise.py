@@ -363,7 +363,7 @@ class _CoverageModel:
 
     # -- greedy ---------------------------------------------------------------------------------
 
-    def _greedy(self, progress: Callable[[int], None] | None) -> Ranking:
+    def _greedy(self, progress: Callable[[int], None] | None, *, improve: bool = True) -> Ranking:
         m, w = self.matrix, self.weights
         indptr, indices, data = m.indptr, m.indices, m.data
         n_sites = m.shape[0]
@@ -495,7 +495,77 @@ class _CoverageModel:
         ranking = self._ranking_from(chosen, gains, new_cells, cov, spent)
         if budget is not None and by_ratio and not self.limits and not len(self.mandatory):
             ranking = self._best_single_if_better(ranking)
+        if improve:
+            ranking = self._interchange(ranking)
         return ranking
+
+    def _interchange(self, ranking: Ranking, max_passes: int = 20) -> Ranking:
+        """Improve a plan by swapping chosen sites for others (Teitz & Bart 1968).
+
+        Applied to full-quality coverage with a number of sites and no group limits; each swap
+        must raise the covered weight, so the result is never worse than the greedy plan. Uses
+        the fast-interchange bookkeeping (Whitaker 1983): how many chosen sites cover each
+        cell, and which one when only one does.
+        """
+        m = self.matrix
+        if (
+            self._k() is None
+            or self._budget() is not None
+            or self.limits
+            or not m.nnz
+            or m.data.min() < 1.0
+            or len(ranking.sites) < 1
+        ):
+            return ranking
+        indptr, indices = m.indptr, m.indices
+        w = np.where(self.existing >= 1.0, 0.0, self.weights)
+        chosen = [int(s) for s in ranking.sites]
+        fixed = {int(s) for s in self.mandatory}
+        blocked = np.zeros(m.shape[0], dtype=bool)
+        blocked[self.excluded] = True
+        count = np.zeros(m.shape[1], dtype=np.int64)
+        for site in chosen:
+            count[indices[indptr[site] : indptr[site + 1]]] += 1
+        improved_any = False
+        for _ in range(max_passes):
+            in_plan = np.zeros(m.shape[0], dtype=bool)
+            in_plan[chosen] = True
+            # owner of each singly covered cell
+            owner = np.full(m.shape[1], -1, dtype=np.int64)
+            loss = np.zeros(len(chosen))
+            for pos, site in enumerate(chosen):
+                cells = indices[indptr[site] : indptr[site + 1]]
+                single = cells[count[cells] == 1]
+                owner[single] = pos
+                loss[pos] = w[single].sum()
+            loss_fixed = np.array(
+                [np.inf if s in fixed else v for s, v in zip(chosen, loss, strict=True)]
+            )
+            open_w = np.where(count > 0, 0.0, w)
+            gain = m @ open_w
+            gain[in_plan | blocked] = -np.inf
+            best_net, best_pair = 1e-9, None
+            for a in np.argsort(-gain, kind="stable"):
+                if gain[a] <= best_net:  # a net gain never exceeds the added gain
+                    break
+                cells = indices[indptr[a] : indptr[a + 1]]
+                shared = cells[owner[cells] >= 0]
+                overlap = np.bincount(owner[shared], weights=w[shared], minlength=len(chosen))
+                net = gain[a] - loss_fixed + overlap
+                j = int(np.argmax(net))
+                if net[j] > best_net:
+                    best_net, best_pair = float(net[j]), (j, int(a))
+            if best_pair is None:
+                break
+            j, a = best_pair
+            out_site = chosen[j]
+            count[indices[indptr[out_site] : indptr[out_site + 1]]] -= 1
+            count[indices[indptr[a] : indptr[a + 1]]] += 1
+            chosen[j] = a
+            improved_any = True
+        if not improved_any:
+            return ranking
+        return rank_selection(self.matrix, self.weights, chosen, self.existing, self.costs)
 
     def _ranking_from(
         self,
@@ -680,6 +750,22 @@ class _CoverageModel:
             mip_gap=mip_gap,
             start=start,
         )
+        if start is not None and run.x is not None and not self._consistent(run, base, relax):
+            # seen with HiGHS 1.16: after a MIP start, a model solved in presolve came back
+            # "optimal" with the start's sites and a wrong objective; solve again without it
+            logger.debug("optimise: HiGHS answer after the MIP start is inconsistent; re-solving")
+            run = _run_highs(
+                c,
+                matrix,
+                np.concatenate(lo) if lo else np.zeros(0),
+                np.concatenate(hi) if hi else np.zeros(0),
+                lb,
+                ub,
+                integrality,
+                time_limit_s=time_limit_s,
+                mip_gap=mip_gap,
+                start=None,
+            )
         if run.status == "infeasible":
             return None, np.nan, np.nan, run.status, n_cells
         if run.x is None:
@@ -689,6 +775,21 @@ class _CoverageModel:
         else:
             objective, bound = base - run.objective, base - run.bound
         return run.x[:n_sites], objective, bound, run.status, n_cells
+
+    def _consistent(self, run: _HighsRun, base: float, relax: bool) -> bool:
+        """Check HiGHS's objective against the objective of the sites it returned."""
+        if relax or run.x is None:
+            return True
+        sites = np.flatnonzero(run.x[: self.matrix.shape[0]] > 0.5)
+        if self._target() is not None:
+            own = float(self.costs[sites].sum())
+            reported = run.objective
+        else:
+            own = covered_weight(self.matrix, self.weights, sites, self.existing)
+            reported = base - run.objective
+        if self._target() is None and own > reported:  # y may sit below its cap: fine
+            return True
+        return abs(own - reported) <= 1e-6 * max(1.0, abs(own))
 
     def _diagnose_infeasible(self) -> str:
         """Find a limit whose removal makes the LP relaxation feasible."""
@@ -833,17 +934,18 @@ class _CoverageModel:
         except InfeasibleError:
             if method == "greedy":
                 raise
-        lagrange = self._lagrangian_bound(warm, mip_gap)
         minimise = self._target() is not None
         if method == "greedy":
             assert warm is not None
             ranking, status = warm, "greedy"
             objective = self._objective_of(ranking)
-            bound = lagrange
-            if self.matrix.nnz <= _LP_BOUND_MAX_NNZ:
-                x, _, lp_bound, _, n_model = self._exact(time_limit_s, 1e-4, relax=True)
+            bound = np.nan
+            if self.matrix.nnz <= _LP_BOUND_MAX_NNZ:  # the LP relaxation's bound, when cheap
+                x, _, lp_bound, _, _ = self._exact(time_limit_s, 1e-4, relax=True)
                 if x is not None:
-                    bound = max(lp_bound, bound) if minimise else min(lp_bound, bound)
+                    bound = lp_bound
+            if not np.isfinite(bound):
+                bound = self._lagrangian_bound(warm, mip_gap)
             n_model = self._n_model_cells()
         else:
             start_sites = warm.sites if warm is not None else None
@@ -856,7 +958,7 @@ class _CoverageModel:
                 if warm is None:
                     raise OptimisationError(f"HiGHS found no solution in the time limit ({status})")
                 ranking, status = warm, f"{status}; greedy solution kept"
-                bound = lagrange
+                bound = self._lagrangian_bound(warm, mip_gap)
             else:
                 chosen = np.flatnonzero(x > 0.5)
                 ranking = rank_selection(
@@ -868,8 +970,10 @@ class _CoverageModel:
                     else self._objective_of(warm) > self._objective_of(ranking) + 1e-9
                 ):
                     ranking = warm
-                if np.isfinite(lagrange):
-                    bound = max(bound, lagrange) if minimise else min(bound, lagrange)
+                if status != "optimal":  # HiGHS stopped early: a Lagrangian bound may be tighter
+                    lagrange = self._lagrangian_bound(warm, mip_gap)
+                    if np.isfinite(lagrange):
+                        bound = max(bound, lagrange) if minimise else min(bound, lagrange)
             objective = self._objective_of(ranking)
         seconds = time.perf_counter() - start
         gap = _gap(objective, bound, minimise=self._target() is not None)
@@ -1129,7 +1233,7 @@ def rank_selection(
     model = MaximalCovering(
         matrix[np.asarray(sites, dtype=np.int64)], weights, k=max(len(sites), 1), existing=existing
     )
-    order = model._greedy(None) if len(sites) else None
+    order = model._greedy(None, improve=False) if len(sites) else None
     chosen = np.asarray(sites, dtype=np.int64)
     if order is None:
         return Ranking(np.zeros(0, np.int64), np.zeros(0), [], existing.copy(), 0.0)

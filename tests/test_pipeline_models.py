@@ -15,7 +15,11 @@ from .conftest import subset_dict, write_scenario
 
 def test_exact_budget_with_floors_on_the_subset(subset_scenario, tmp_path: Path) -> None:
     method = dataclasses.replace(
-        subset_scenario.method, algorithm="exact", sites=None, budget=12.0, model="budgeted",
+        subset_scenario.method,
+        algorithm="exact",
+        sites=None,
+        budget=12.0,
+        model="budgeted",
         constraints=ConstraintsSpec(min_sites_per_area=1, rural_min_sites=1),
     )
     results = run_scenario(dataclasses.replace(subset_scenario, method=method), write=False)
@@ -31,8 +35,9 @@ def test_exact_budget_with_floors_on_the_subset(subset_scenario, tmp_path: Path)
 
 
 def test_set_covering_reaches_the_target(subset_scenario) -> None:
-    method = dataclasses.replace(subset_scenario.method, sites=None, target_coverage=0.12,
-                                 algorithm="exact")
+    method = dataclasses.replace(
+        subset_scenario.method, sites=None, target_coverage=0.12, algorithm="exact"
+    )
     results = run_scenario(dataclasses.replace(subset_scenario, method=method), write=False)
     assert results.summary["pct_weight_covered_after"] >= 12.0 - 1e-6
 
@@ -66,8 +71,12 @@ def test_infeasible_floor_is_named(tmp_path: Path) -> None:
 
 def test_method_values_are_checked(tmp_path: Path) -> None:
     data = subset_dict()
-    data["method"] = {"model": "budgeted", "algorithm": "cbc", "mip_gap": 2,
-                      "constraints": {"min_share_per_area": 1.5}}
+    data["method"] = {
+        "model": "budgeted",
+        "algorithm": "cbc",
+        "mip_gap": 2,
+        "constraints": {"min_share_per_area": 1.5},
+    }
     with pytest.raises(ScenarioError) as info:
         load_scenario(write_scenario(tmp_path, data))
     text = str(info.value)
