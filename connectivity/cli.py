@@ -54,6 +54,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out_dir = Path(args.out).resolve() if args.out else scenario.output_dir
     results = run_scenario(
         scenario,
+        strict=args.strict,
         out_dir=out_dir,
         progress=_progress_factory(args.verbose >= 0 and sys.stderr.isatty()),
     )
@@ -194,6 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario and write its outputs")
     common(run)
     run.add_argument("--out", help="output folder (default: <output.folder>/<scenario name>)")
+    run.add_argument(
+        "--strict", action="store_true", help="treat warnings about input rows left out as errors"
+    )
     run.set_defaults(func=_cmd_run)
     validate = sub.add_parser("validate", help="check a scenario without running it")
     common(validate)

@@ -32,7 +32,12 @@ logger = logging.getLogger(__name__)
 
 
 def units_from_layers(
-    layer: gpd.GeoDataFrame, table: pd.DataFrame | None, spec: DemandSpec, *, path: str = ""
+    layer: gpd.GeoDataFrame,
+    table: pd.DataFrame | None,
+    spec: DemandSpec,
+    *,
+    path: str = "",
+    strict: bool = False,
 ) -> gpd.GeoDataFrame:
     """Join the demographic layer to its table and keep the columns demand needs.
 
@@ -46,6 +51,8 @@ def units_from_layers(
         The scenario's demand section.
     path
         File name used in messages.
+    strict
+        Make units without a table row an error rather than a warning.
 
     Returns
     -------
@@ -59,7 +66,16 @@ def units_from_layers(
         The join matches no row, a key repeats, or a value is negative or not a number.
     """
     frame = layer.copy()
+    require_columns(frame, [spec.id_column], spec.layer.path, "demand.layer")
     frame[spec.id_column] = frame[spec.id_column].astype(str).str.strip()
+    dup_ids = frame[spec.id_column].duplicated()
+    if dup_ids.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(dup_ids.to_numpy())[:5])
+        first = frame.loc[dup_ids, spec.id_column].iloc[0]
+        raise LayerError(
+            f"{spec.layer.path} (demand.layer): the id column '{spec.id_column}' repeats "
+            f"{int(dup_ids.sum())} ids (rows {rows}; first {first!r})"
+        )
     source = frame
     if spec.join is not None and table is not None:
         key = spec.join.key
@@ -74,7 +90,7 @@ def units_from_layers(
                 f"{spec.join.table.path} (demand.join.table): the key '{tkey}' repeats "
                 f"({int(dup.sum())} duplicates, first {table.loc[dup, tkey].iloc[0]!r})"
             )
-        wanted = [c for c in _value_columns(spec) if c != tkey]
+        wanted = [c for c in value_columns(spec) if c != tkey]
         table_cols = table[[tkey, *wanted]].rename(columns={tkey: "__key"})
         # the table's columns win over same-named layer columns
         frame = frame.drop(columns=[c for c in wanted if c in frame.columns])
@@ -85,6 +101,12 @@ def units_from_layers(
                 f"demand.join: no row of {spec.join.table.path.name} matches "
                 f"{spec.layer.path.name} on '{key}' = '{tkey}' (layer keys look like "
                 f"{frame[key].iloc[0]!r}, table keys like {table[tkey].iloc[0]!r})"
+            )
+        if not matched.all() and strict:
+            raise LayerError(
+                f"demand.join: {int((~matched).sum())} of {len(source)} units of "
+                f"{spec.layer.path.name} have no row in {spec.join.table.path.name} "
+                f"(first {source.loc[~matched, key].iloc[0]!r}); --strict turns this into an error"
             )
         if not matched.all():
             logger.warning(
@@ -99,7 +121,7 @@ def units_from_layers(
             logger.warning(
                 "demand.join: %d rows of %s match no unit", unused, spec.join.table.path.name
             )
-    require_columns(source, _value_columns(spec), spec.layer.path, "demand")
+    require_columns(source, value_columns(spec), spec.layer.path, "demand")
 
     out = gpd.GeoDataFrame(
         {"unit_id": source[spec.id_column].to_numpy()},
@@ -134,7 +156,8 @@ def units_from_layers(
     return out
 
 
-def _value_columns(spec: DemandSpec) -> list[str]:
+def value_columns(spec: DemandSpec) -> list[str]:
+    """Columns demand reads: population, internet share and every group's columns."""
     cols = [spec.population_column]
     if spec.internet_share_column:
         cols.append(spec.internet_share_column)

@@ -9,8 +9,10 @@ then assume valid geometries, numeric columns and a single projected CRS.
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,19 +36,37 @@ _SENTINEL_ABS = 1e30
 
 @dataclass
 class LoadReport:
-    """What reading one layer did: rows in and out and every cleaning step, as counts."""
+    """What reading one layer did: rows in and out and every cleaning step, as counts.
+
+    ``add`` records a repair that loses nothing (a byte-order mark, a decimal comma, a repaired
+    polygon); ``drop`` records rows that are left out, logs a warning naming the first rows,
+    and raises :class:`LayerError` instead when ``strict`` is set (``--strict``).
+    """
 
     role: str
     path: str
     rows_read: int = 0
     rows_kept: int = 0
     cleaned: dict[str, int] = field(default_factory=dict)
+    strict: bool = False
 
     def add(self, what: str, count: int) -> None:
         """Record ``count`` rows affected by the cleaning step ``what`` (zero is ignored)."""
         if count:
             self.cleaned[what] = self.cleaned.get(what, 0) + int(count)
             logger.info("%s: %s: %d", self.role, what, count)
+
+    def drop(self, what: str, rows: np.ndarray | pd.Index, *, hint: str = "") -> None:
+        """Record rows left out (file row numbers from 1 after the header)."""
+        if not len(rows):
+            return
+        first = ", ".join(str(int(r) + 1) for r in list(rows)[:5])
+        more = "" if len(rows) <= 5 else f" and {len(rows) - 5} more"
+        message = f"{self.path} ({self.role}): {what}: {len(rows)} (rows {first}{more})"
+        if self.strict:
+            raise LayerError(f"{message}; --strict turns this into an error{hint}")
+        self.cleaned[what] = self.cleaned.get(what, 0) + len(rows)
+        logger.warning("%s", message + hint)
 
 
 def file_sha256(path: Path) -> str:
@@ -81,16 +101,22 @@ def _csv_encoding(spec: LayerSpec) -> str:
     return "utf-8-sig"
 
 
-def _read_csv(spec: LayerSpec, report: LoadReport | None, nrows: int | None = None) -> pd.DataFrame:
+def _read_csv(
+    spec: LayerSpec,
+    report: LoadReport | None,
+    nrows: int | None = None,
+    expected: Sequence[str] = (),
+) -> pd.DataFrame:
     path = spec.path
     if not path.exists():
         raise InputFileError(f"{path}: file not found")
     encoding = _csv_encoding(spec)
     sep = "\t" if path.suffix.lower() == ".tsv" else None
-    try:
-        frame = pd.read_csv(
+
+    def parse(enc: str) -> pd.DataFrame:
+        return pd.read_csv(
             path,
-            encoding=encoding,
+            encoding=enc,
             sep=sep,
             engine="python",
             dtype=str,
@@ -98,24 +124,57 @@ def _read_csv(spec: LayerSpec, report: LoadReport | None, nrows: int | None = No
             keep_default_na=False,
             na_values=[""],
         )
+
+    try:
+        try:
+            frame = parse(encoding)
+        except UnicodeDecodeError as exc:
+            if spec.encoding:  # declared, and wrong: say so
+                raise LayerError(
+                    f"{path}: text is not valid {encoding} (byte {exc.start}); check the "
+                    "layer's 'encoding' in the scenario"
+                ) from None
+            # Colombian portals often publish Windows-1252 / Latin-1: detect it
+            frame = parse("cp1252")
+            if report is not None:
+                report.add("text is not UTF-8; decoded as cp1252 (declare 'encoding')", 1)
     except UnicodeDecodeError as exc:
         raise LayerError(
-            f"{path}: text is not valid {encoding} (byte {exc.start}); set 'encoding' for this "
-            "layer in the scenario, for example encoding: cp1252"
+            f"{path}: text is neither UTF-8 nor cp1252 (byte {exc.start}); set 'encoding' for "
+            "this layer in the scenario"
         ) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, csv.Error) as exc:
         raise LayerError(f"{path}: cannot read as a table: {exc}") from None
     if report is not None and encoding.lower().replace("_", "-") == "utf-8-sig" and _has_bom(path):
         report.add("UTF-8 byte-order mark removed from the header", 1)
-    return _strip_columns(frame, report)
+    return _strip_columns(frame, report, expected)
 
 
-def _strip_columns(frame: pd.DataFrame, report: LoadReport | None) -> pd.DataFrame:
+def match_column(name: str, have: Sequence[str]) -> str | None:
+    """Return the column in ``have`` that is ``name`` up to case and spaces, if exactly one."""
+    if name in have:
+        return name
+    key = name.strip().casefold()
+    found = [c for c in have if str(c).strip().casefold() == key]
+    return found[0] if len(found) == 1 else None
+
+
+def _strip_columns(
+    frame: pd.DataFrame, report: LoadReport | None, expected: Sequence[str] = ()
+) -> pd.DataFrame:
     stripped = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     changed = sum(a != b for a, b in zip(map(str, frame.columns), stripped, strict=True))
     if report is not None:
         report.add("column names with stray spaces trimmed", changed)
-    frame.columns = pd.Index(stripped)
+    renames = {}
+    for name in expected:
+        if name not in stripped:
+            found = match_column(name, stripped)
+            if found is not None:
+                renames[found] = name
+    if report is not None:
+        report.add("column names matched ignoring case", len(renames))
+    frame.columns = pd.Index([renames.get(c, c) for c in stripped])
     return frame
 
 
@@ -140,7 +199,9 @@ def read_columns(spec: LayerSpec) -> list[str]:
     return [str(c).strip() for c in info["fields"]]
 
 
-def read_table(spec: LayerSpec, *, role: str) -> tuple[pd.DataFrame, LoadReport]:
+def read_table(
+    spec: LayerSpec, *, role: str, expected: Sequence[str] = (), strict: bool = False
+) -> tuple[pd.DataFrame, LoadReport]:
     """Read a table (CSV, or the attributes of a vector file) with every column as text.
 
     Parameters
@@ -149,23 +210,29 @@ def read_table(spec: LayerSpec, *, role: str) -> tuple[pd.DataFrame, LoadReport]
         The table in the scenario.
     role
         Name used in log lines and reports, for example ``"demand.join.table"``.
+    expected
+        Columns the scenario names; a column that differs only in case or spaces is renamed.
+    strict
+        Turn warnings about dropped rows into errors.
 
     Returns
     -------
     DataFrame, LoadReport
     """
-    report = LoadReport(role=role, path=str(spec.path))
+    report = LoadReport(role=role, path=str(spec.path), strict=strict)
     if _is_table(spec):
-        frame = _read_csv(spec, report)
+        frame = _read_csv(spec, report, expected=expected)
     else:
-        frame = pd.DataFrame(_read_vector(spec, report).drop(columns="geometry"))
+        frame = pd.DataFrame(_read_vector(spec, report, expected).drop(columns="geometry"))
     report.rows_read = len(frame)
     frame = _apply_filter(frame, spec, report)
     report.rows_kept = len(frame)
     return frame, report
 
 
-def _read_vector(spec: LayerSpec, report: LoadReport) -> gpd.GeoDataFrame:
+def _read_vector(
+    spec: LayerSpec, report: LoadReport, expected: Sequence[str] = ()
+) -> gpd.GeoDataFrame:
     if not spec.path.exists():
         raise InputFileError(f"{spec.path}: file not found")
     kwargs: dict[str, Any] = {}
@@ -177,7 +244,7 @@ def _read_vector(spec: LayerSpec, report: LoadReport) -> gpd.GeoDataFrame:
         gdf = gpd.read_file(spec.path, engine="pyogrio", **kwargs)
     except Exception as exc:  # pyogrio raises several error types for unreadable files
         raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
-    return _strip_columns(gdf, report)
+    return _strip_columns(gdf, report, expected)
 
 
 def _apply_filter(frame: pd.DataFrame, spec: LayerSpec, report: LoadReport) -> pd.DataFrame:
@@ -258,6 +325,8 @@ def read_layer(
     metric_crs: str,
     geometry: str = "any",
     clip_to: shapely.Geometry | None = None,
+    expected: Sequence[str] = (),
+    strict: bool = False,
 ) -> tuple[gpd.GeoDataFrame, LoadReport]:
     """Read a vector layer or a CSV of points, clean it and project it to ``metric_crs``.
 
@@ -278,6 +347,11 @@ def read_layer(
         ``"point"``, ``"polygon"`` or ``"any"``: the geometry type the layer must hold.
     clip_to
         Polygon in ``metric_crs``; points outside it are dropped (and counted).
+    expected
+        Columns the scenario names; a column that differs only in case or spaces is renamed.
+    strict
+        Turn warnings about dropped rows (bad coordinates, points outside the territory) into
+        errors.
 
     Returns
     -------
@@ -294,11 +368,11 @@ def read_layer(
     LayerError
         The layer is empty, holds the wrong geometry type, or cannot be read.
     """
-    report = LoadReport(role=role, path=str(spec.path))
+    report = LoadReport(role=role, path=str(spec.path), strict=strict)
     if _is_table(spec):
-        gdf = _points_from_table(spec, report)
+        gdf = _points_from_table(spec, report, expected)
     else:
-        gdf = _read_vector(spec, report)
+        gdf = _read_vector(spec, report, expected)
         report.rows_read = len(gdf)
         if spec.crs:
             declared = _parse_crs(spec.crs, spec.path, role)
@@ -318,12 +392,14 @@ def read_layer(
         gdf = _apply_filter(gdf, spec, report)
     if len(gdf) == 0:
         raise LayerError(f"{spec.path} ({role}): the layer has no rows (after the filter)")
-    empty = gdf.geometry.isna() | gdf.geometry.is_empty
-    report.add("rows with empty geometry dropped", int(empty.sum()))
-    gdf = gdf.loc[~empty.to_numpy()]
+    empty = (gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
+    report.drop("rows with empty geometry dropped", gdf.index[empty])
+    gdf = gdf.loc[~empty]
     gdf = _check_geometry_type(gdf, geometry, spec.path, role)
     if geometry == "point":
         gdf = _drop_bad_points(gdf, report)
+        if len(gdf) == 0:
+            raise LayerError(f"{spec.path} ({role}): no row has usable coordinates")
     else:
         invalid = ~gdf.geometry.is_valid
         if invalid.any():
@@ -336,7 +412,9 @@ def read_layer(
         gdf["geometry"] = _polygonal_part(gdf.geometry.to_numpy())
     if clip_to is not None and geometry == "point":
         inside = shapely.contains_xy(clip_to, gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())
-        report.add("points outside the territory dropped", int((~inside).sum()))
+        if len(gdf) >= 3 and inside.mean() < 0.5:
+            _explain_points_outside(gdf, clip_to, spec, role)
+        report.drop("points outside the territory dropped", gdf.index[~inside])
         gdf = gdf.loc[inside]
     gdf = gdf.reset_index(drop=True)
     report.rows_kept = len(gdf)
@@ -350,8 +428,11 @@ def read_layer(
     return gdf, report
 
 
-def _points_from_table(spec: LayerSpec, report: LoadReport) -> gpd.GeoDataFrame:
-    frame = _read_csv(spec, report)
+def _points_from_table(
+    spec: LayerSpec, report: LoadReport, expected: Sequence[str] = ()
+) -> gpd.GeoDataFrame:
+    wanted = [*expected, *(c for c in (spec.x_column, spec.y_column) if c), *spec.filter]
+    frame = _read_csv(spec, report, expected=wanted)
     report.rows_read = len(frame)
     if not spec.x_column or not spec.y_column:
         raise LayerError(
@@ -400,9 +481,33 @@ def _drop_bad_points(gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFr
         | (np.abs(y) > _SENTINEL_ABS)
     )
     if gdf.crs is not None and gdf.crs.is_geographic:
-        bad |= (np.abs(x) > 180) | (np.abs(y) > 90)
-    report.add("rows with missing, non-finite or sentinel coordinates dropped", int(bad.sum()))
+        out_of_range = (np.abs(x) > 180) | (np.abs(y) > 90)
+        plausible = np.isfinite(x) & np.isfinite(y) & (np.abs(x) < _SENTINEL_ABS)
+        if (out_of_range & plausible).sum() > 0.5 * len(gdf):
+            raise LayerError(
+                f"{report.path} ({report.role}): most coordinates are far outside ±180/±90 "
+                f"(first: {x[out_of_range][0]:.1f}, {y[out_of_range][0]:.1f}): they look like "
+                f"metres, but the layer says degrees ({gdf.crs.to_string()}); set the layer's "
+                "'crs' to the projected CRS they are in (for example EPSG:9377)"
+            )
+        bad |= out_of_range
+    report.drop("rows with missing, non-finite or sentinel coordinates dropped", gdf.index[bad])
     return gdf.loc[~bad]
+
+
+def _explain_points_outside(
+    gdf: gpd.GeoDataFrame, clip_to: shapely.Geometry, spec: LayerSpec, role: str
+) -> None:
+    """Raise a clear error when most points miss the territory because x and y are swapped."""
+    lonlat = gdf.geometry.to_crs("EPSG:4326")
+    swapped = gpd.GeoSeries(gpd.points_from_xy(lonlat.y, lonlat.x), crs="EPSG:4326").to_crs(gdf.crs)
+    inside_swapped = shapely.contains_xy(clip_to, swapped.x.to_numpy(), swapped.y.to_numpy())
+    if inside_swapped.mean() >= 0.5:
+        raise LayerError(
+            f"{spec.path} ({role}): most points fall outside the territory, but inside it with "
+            "x and y exchanged: latitude and longitude look swapped; exchange 'x_column' and "
+            "'y_column' in the scenario (x is the longitude)"
+        )
 
 
 def _polygonal_part(geoms: np.ndarray) -> np.ndarray:

@@ -124,6 +124,7 @@ def run_scenario(
     out_dir: Path | None = None,
     write: bool = True,
     progress: ProgressFactory | None = None,
+    strict: bool = False,
 ) -> Results:
     """Run a scenario end to end and (by default) write its outputs.
 
@@ -137,6 +138,9 @@ def run_scenario(
         Write the outputs (atomically: all of them or none).
     progress
         Optional progress-bar factory for the long stages (the CLI passes ``tqdm``).
+    strict
+        Turn every warning about input rows left out (bad coordinates, points outside the
+        territory, units without a table row) into an error.
 
     Returns
     -------
@@ -153,14 +157,19 @@ def run_scenario(
     metric = scenario.territory.metric_crs
 
     def load(spec: LayerSpec, role: str, **kwargs: Any) -> gpd.GeoDataFrame:
-        gdf, report = read_layer(spec, role=role, metric_crs=metric, **kwargs)
+        gdf, report = read_layer(spec, role=role, metric_crs=metric, strict=strict, **kwargs)
         reports.append(report)
         files.extend(layer_files(spec))
         return gdf
 
     t = scenario.territory
     with stages.stage("territory"):
-        bounds = load(t.boundaries, "territory.boundaries", geometry="polygon")
+        bounds = load(
+            t.boundaries,
+            "territory.boundaries",
+            geometry="polygon",
+            expected=[t.id_column, t.name_column],
+        )
         for col in (t.id_column, t.name_column):
             if col not in bounds.columns:
                 raise LayerError(f"{t.boundaries.path}: column '{col}' not found")
@@ -182,15 +191,23 @@ def run_scenario(
 
     d = scenario.demand
     with stages.stage("demand"):
-        layer = load(d.layer, "demand.layer", geometry="polygon")
+        layer_cols = [d.id_column] + (
+            [d.join.key] if d.join is not None else demand.value_columns(d)
+        )
+        layer = load(d.layer, "demand.layer", geometry="polygon", expected=layer_cols)
         table = None
         if d.join is not None:
-            table, report = read_table(d.join.table, role="demand.join.table")
+            table, report = read_table(
+                d.join.table,
+                role="demand.join.table",
+                strict=strict,
+                expected=[d.join.table_key or d.join.key, *demand.value_columns(d)],
+            )
             reports.append(report)
             files.extend(layer_files(d.join.table))
         if t.include:  # a study area: keep the units that reach into it
             layer = layer[layer.intersects(outline)].reset_index(drop=True)
-        units = demand.units_from_layers(layer, table, d)
+        units = demand.units_from_layers(layer, table, d, strict=strict)
         cells = demand.cells_from_units(
             units,
             terr,
@@ -206,7 +223,13 @@ def run_scenario(
     e = scenario.existing_coverage
     with stages.stage("existing_coverage"):
         if e.wifi is not None:
-            wifi_raw = load(e.wifi, "existing_coverage.wifi", geometry="point", clip_to=outline)
+            wifi_raw = load(
+                e.wifi,
+                "existing_coverage.wifi",
+                geometry="point",
+                clip_to=outline,
+                expected=[e.name_column] if e.name_column else [],
+            )
             name = (
                 wifi_raw[e.name_column].astype(str)
                 if e.name_column
@@ -231,12 +254,24 @@ def run_scenario(
             (
                 spec,
                 load(
-                    spec, f"candidates.layers[{i}] ({spec.type})", geometry="point", clip_to=outline
+                    spec,
+                    f"candidates.layers[{i}] ({spec.type})",
+                    geometry="point",
+                    clip_to=outline,
+                    expected=[spec.name_column] if spec.name_column else [],
                 ),
             )
             for i, spec in enumerate(c.layers)
         ]
         cand = sites.candidates_from_layers(loaded, terr, merge_distance_m=c.merge_distance_m)
+        if scenario.method.sites is not None and scenario.method.sites > len(cand):
+            raise ScenarioError(
+                [
+                    f"method.sites: {scenario.method.sites} is more than the {len(cand)} candidate "
+                    "sites inside the territory"
+                ],
+                str(scenario.source or ""),
+            )
         if len(cand) == 0:
             raise LayerError("candidates: no candidate site falls inside the territory")
 

@@ -516,7 +516,7 @@ def _check_values(s: Scenario) -> list[str]:
 
 
 def _check_files_and_columns(s: Scenario) -> list[str]:
-    from connectivity.layers import read_columns  # local import: layers is the input side
+    from connectivity.layers import match_column, read_columns  # layers is the input side
 
     problems: list[str] = []
 
@@ -534,7 +534,7 @@ def _check_files_and_columns(s: Scenario) -> list[str]:
         wanted = [c for c in columns if c] + list(spec.filter)
         if spec.path.suffix.lower() in (".csv", ".txt", ".tsv"):
             wanted += [c for c in (spec.x_column, spec.y_column) if c]
-        missing = [col for col in dict.fromkeys(wanted) if col not in have]
+        missing = [col for col in dict.fromkeys(wanted) if match_column(col, have) is None]
         if missing:
             hints = []
             for col in missing:

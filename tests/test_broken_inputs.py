@@ -2,7 +2,8 @@
 
 Each case folder holds ``case.yaml``: a ``patch`` merged into the subset scenario (relative
 paths in it resolve against the case folder; ``{index: {...}}`` edits one list item) and what
-is expected: the ``stage`` that fails (``validate`` or ``run``), the error class and a regex.
+is expected: the ``stage`` that fails (``validate`` or ``run``, optionally with ``strict``), the
+error class and a regex; or ``run_ok`` with the cleaning counts expected in one layer's report.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _merge(base: Any, patch: Any, folder: Path, key: str = "") -> Any:
 
 
 def test_every_case_is_listed() -> None:
-    assert len(CASES) >= 10
+    assert len(CASES) >= 20
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
@@ -50,6 +51,13 @@ def test_broken_input_gives_a_clear_error(case: Path, tmp_path: Path) -> None:
     expect = spec["expect"]
     data = _merge(subset_dict(), spec["patch"], case)
     path = write_scenario(tmp_path, data)
+    strict = bool(expect.get("strict", False))
+    if expect["stage"] == "run_ok":  # repaired or dropped with a count, and the run goes on
+        results = run_scenario(load_scenario(path), write=False, strict=strict)
+        reports = {r.role: r.cleaned for r in results.load_reports}
+        for what, count in expect["cleaned"].items():
+            assert reports[expect["layer"]].get(what) == count, reports[expect["layer"]]
+        return
     error = getattr(connectivity, expect["error"])
     assert issubclass(error, ConnectivityError)
     if expect["stage"] == "validate":
@@ -58,4 +66,4 @@ def test_broken_input_gives_a_clear_error(case: Path, tmp_path: Path) -> None:
     else:
         scenario = load_scenario(path)
         with pytest.raises(error, match=expect["match"]):
-            run_scenario(scenario, write=False)
+            run_scenario(scenario, write=False, strict=strict)

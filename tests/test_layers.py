@@ -69,15 +69,72 @@ def test_decimal_commas_and_stray_spaces_are_mended(tmp_path: Path) -> None:
     assert sum(report.cleaned.values()) >= 2
 
 
-def test_latin1_csv_with_declared_encoding(tmp_path: Path) -> None:
+def test_latin1_csv_is_detected_or_declared(tmp_path: Path) -> None:
     path = tmp_path / "latin.csv"
     path.write_bytes("nombre,lon,lat\nBelén,-75.6,6.23\n".encode("cp1252"))
     spec = LayerSpec(path=path, x_column="lon", y_column="lat")
-    with pytest.raises(LayerError, match=r"not valid utf-8-sig.*encoding: cp1252"):
-        read_layer(spec, role="pts", metric_crs=METRIC, geometry="point")
-    spec.encoding = "cp1252"
-    gdf, _ = read_layer(spec, role="pts", metric_crs=METRIC, geometry="point")
+    gdf, report = read_layer(spec, role="pts", metric_crs=METRIC, geometry="point")
     assert gdf["nombre"].tolist() == ["Belén"]
+    assert report.cleaned["text is not UTF-8; decoded as cp1252 (declare 'encoding')"] == 1
+    spec.encoding = "cp1252"
+    gdf, report = read_layer(spec, role="pts", metric_crs=METRIC, geometry="point")
+    assert gdf["nombre"].tolist() == ["Belén"]
+    assert not report.cleaned
+    spec.encoding = "utf-8"
+    with pytest.raises(LayerError, match="text is not valid utf-8"):
+        read_layer(spec, role="pts", metric_crs=METRIC, geometry="point")
+
+
+def test_columns_match_ignoring_case_and_spaces(tmp_path: Path) -> None:
+    path = tmp_path / "pts.csv"
+    path.write_text(" Lon ,LAT,Nombre\n-74.07,4.6,a\n", encoding="utf-8")
+    spec = LayerSpec(path=path, x_column="lon", y_column="lat")
+    gdf, report = read_layer(
+        spec, role="pts", metric_crs=METRIC, geometry="point", expected=["nombre"]
+    )
+    assert "nombre" in gdf.columns
+    assert report.cleaned["column names matched ignoring case"] == 3
+
+
+def test_swapped_latitude_and_longitude(subset_results, tmp_path: Path) -> None:
+    path = tmp_path / "swapped.csv"
+    # the file's "lon" column holds latitudes and "lat" longitudes
+    path.write_text("lon,lat\n4.60,-74.07\n4.59,-74.08\n4.595,-74.075\n", encoding="utf-8")
+    spec = LayerSpec(path=path, x_column="lon", y_column="lat")
+    with pytest.raises(LayerError, match="latitude and longitude look swapped"):
+        read_layer(
+            spec,
+            role="pts",
+            metric_crs=METRIC,
+            geometry="point",
+            clip_to=subset_results.territory.outline,
+        )
+
+
+def test_metres_labelled_as_degrees(tmp_path: Path) -> None:
+    path = tmp_path / "metres.csv"
+    path.write_text("x,y\n4880000,2060000\n4881000,2061000\n", encoding="utf-8")
+    spec = LayerSpec(path=path, x_column="x", y_column="y")
+    with pytest.raises(LayerError, match="they look like metres, but the layer says degrees"):
+        read_layer(spec, role="pts", metric_crs=METRIC, geometry="point")
+    spec.crs = "EPSG:9377"
+    gdf, _ = read_layer(spec, role="pts", metric_crs=METRIC, geometry="point")
+    assert len(gdf) == 2
+
+
+def test_strict_turns_dropped_rows_into_errors(subset_results) -> None:
+    spec = LayerSpec(path=SUBSET / "parques.csv", x_column="LONGITUD", y_column="LATITUD")
+    with pytest.raises(
+        LayerError, match=r"points outside the territory dropped: \d+ \(rows .*--strict"
+    ):
+        read_layer(
+            spec,
+            role="parks",
+            metric_crs=METRIC,
+            geometry="point",
+            clip_to=subset_results.territory.outline,
+            strict=True,
+        )
 
 
 def test_text_in_a_coordinate_column_names_the_row(tmp_path: Path) -> None:
