@@ -197,10 +197,14 @@ class MethodSpec:
 
 @dataclass(kw_only=True)
 class OutputSpec:
-    """Where outputs go (``<folder>/<scenario name>/``) and in which language."""
+    """Where outputs go (``<folder>/<scenario name>/``), their language, a privacy threshold.
+
+    No published figure describes fewer than ``min_population`` people (0 turns this off).
+    """
 
     folder: Path = Path("maps")
     language: Language = "es"
+    min_population: int = 10
 
 
 @dataclass(kw_only=True)
@@ -470,6 +474,7 @@ def _check_values(s: Scenario) -> list[str]:
             f"name: {s.name!r} must be a simple folder name (letters, digits, '_', '-', '.')"
         )
     positive("demand.cell_size_m", s.demand.cell_size_m)
+    non_negative("output.min_population", s.output.min_population)
     non_negative("demand.snap_distance_m", s.demand.snap_distance_m)
     non_negative("demand.rural_multiplier", s.demand.rural_multiplier)
     for gname, group in s.demand.groups.items():

@@ -47,7 +47,6 @@ def test_coverage_never_decreases_as_k_grows(instance, k) -> None:
     a = greedy_ranking(matrix, weights, k=k)
     b = greedy_ranking(matrix, weights, k=k + 1)
     assert b.gains.sum() >= a.gains.sum() - 1e-9
-    assert (b.covered >= a.covered).all()
 
 
 @settings(max_examples=60, deadline=None)

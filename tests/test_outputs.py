@@ -46,11 +46,11 @@ def test_geopackage_layers_have_crs(written: Path) -> None:
 
 def test_csv_tables(written: Path, subset_results) -> None:
     sel = pd.read_csv(written / "selected_sites.csv")
-    assert sel.columns.tolist() == SELECTED_COLUMNS
+    assert sel.columns.tolist() == [*SELECTED_COLUMNS, "suppressed"]
     assert len(sel) == 15
     assert sel["lon"].between(-75, -73).all() and sel["lat"].between(3.5, 5).all()
     summary = pd.read_csv(written / "summary_by_locality.csv", dtype={"locality_code": str})
-    assert summary.columns.tolist() == SUMMARY_COLUMNS
+    assert summary.columns.tolist() == [*SUMMARY_COLUMNS, "suppressed"]
     assert summary["locality_code"].tolist() == ["03", "14", "17", "20"]
     assert summary["sites_selected"].sum() == 15
     assert (summary["covered_after"] >= summary["covered_before"]).all()

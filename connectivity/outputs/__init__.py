@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +76,10 @@ def write_outputs(
         )
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+        _remove_stale_partials(out_dir)
+        tmp = Path(
+            tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-{os.getpid()}-", dir=out_dir.parent)
+        )
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot create the output folder: {exc}") from None
     try:
@@ -87,6 +91,28 @@ def write_outputs(
     names = output_files(results)
     logger.info("outputs: %d files in %s", len(names), out_dir)
     return [out_dir / name for name in names]
+
+
+def _remove_stale_partials(out_dir: Path) -> None:
+    """Remove half-written folders that a killed earlier run of this folder left behind."""
+    for leftover in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
+        try:
+            pid = int(leftover.name.rsplit(".partial-", 1)[1].split("-", 1)[0])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not _process_alive(pid):
+            shutil.rmtree(leftover, ignore_errors=True)
+            logger.info("outputs: removed %s left by an interrupted run", leftover.name)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _swap_into_place(tmp: Path, out_dir: Path) -> None:
@@ -106,7 +132,7 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
 
 
 def _write_all(results: Results, folder: Path, progress: Callable[[str, int], Any] | None) -> None:
-    from connectivity.outputs import figures, tables, webmap
+    from connectivity.outputs import figures, webmap
 
     language = results.scenario.output.language
     bar = progress("writing outputs", len(output_files(results))) if progress else None
@@ -119,18 +145,21 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
         if bar is not None:
             bar.update(1)
 
-    step("connectivity.gpkg", lambda: write_geopackage(results, folder / "connectivity.gpkg"))
+    pub = published(results)
+    step("connectivity.gpkg", lambda: write_geopackage(pub.layers, folder / "connectivity.gpkg"))
     step(
         "selected_sites.csv",
-        lambda: _csv(tables.selected_sites_table(results), folder / "selected_sites.csv"),
+        lambda: _csv(pub.selected, folder / "selected_sites.csv"),
     )
     step(
         "summary_by_locality.csv",
-        lambda: _csv(tables.summary_by_locality(results), folder / "summary_by_locality.csv"),
+        lambda: _csv(pub.summary, folder / "summary_by_locality.csv"),
     )
     step(
         "map.html",
-        lambda: webmap.build_map(results, language=language).save(str(folder / "map.html")),
+        lambda: webmap.build_map(results, language=language, published=pub).save(
+            str(folder / "map.html")
+        ),
     )
     step(
         "map.png",
@@ -139,7 +168,7 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
     comparison = results.comparison
     if comparison is not None:
         step("plan_comparison.csv", lambda: _csv(comparison, folder / "plan_comparison.csv"))
-    step("run.json", lambda: write_manifest(results, folder, seconds))
+    step("run.json", lambda: write_manifest(results, folder, seconds, pub))
     if bar is not None:
         bar.close()
 
@@ -209,31 +238,82 @@ def write_site_file(sites: gpd.GeoDataFrame, path: Path) -> None:
         raise
 
 
-def geopackage_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
-    """Return the GeoPackage layers by name, in the scenario's metric CRS."""
-    from connectivity.outputs.tables import summary_by_locality
+@dataclass
+class Published:
+    """What a run publishes, after the privacy rule: tables, layers and what was suppressed."""
 
-    summary = summary_by_locality(results).rename(columns={"locality_code": "area_code"})
-    localities = results.territory.areas.merge(
-        summary.drop(columns="locality"), on="area_code", how="left"
+    selected: pd.DataFrame
+    summary: pd.DataFrame
+    layers: dict[str, gpd.GeoDataFrame]
+    suppressed: dict[str, int]
+    min_population: int
+
+
+def published(results: Results) -> Published:
+    """Apply the scenario's privacy threshold to every table and layer that is written."""
+    from connectivity.outputs.privacy import suppress_small
+    from connectivity.outputs.tables import selected_sites_table, summary_by_locality
+
+    threshold = results.scenario.output.min_population
+    groups = results.scenario.demand.groups
+    group_cols = tuple(name if g.kind == "count" else f"{name}_share" for name, g in groups.items())
+    summary, n_summary = suppress_small(
+        summary_by_locality(results), summary_by_locality(results)["population"], threshold
     )
-    return {
-        "localities": localities,
-        "demand_cells": results.cells,
-        "existing_wifi": results.existing_wifi,
-        "candidates": results.candidates,
-        "selected_sites": results.selected,
-        "gaps": results.gaps,
-    }
+    table = selected_sites_table(results)
+    selected, n_sites = suppress_small(table, table["new_people_covered"], threshold)
+    sel_layer, _ = suppress_small(
+        results.selected, results.selected["new_people_covered"], threshold
+    )
+    cells, n_cells = suppress_small(
+        results.cells, results.cells["population"], threshold, extra_columns=group_cols
+    )
+    gaps, n_gaps = suppress_small(results.gaps, results.gaps["population"], threshold)
+    localities = results.territory.areas.merge(
+        summary.drop(columns="locality").rename(columns={"locality_code": "area_code"}),
+        on="area_code",
+        how="left",
+    )
+    return Published(
+        selected=selected,
+        summary=summary,
+        layers={
+            "localities": localities,
+            "demand_cells": cells,
+            "existing_wifi": results.existing_wifi,
+            "candidates": results.candidates,
+            "selected_sites": sel_layer,
+            "gaps": gaps,
+        },
+        suppressed={
+            "localities": n_summary,
+            "selected_sites": n_sites,
+            "demand_cells": n_cells,
+            "gaps": n_gaps,
+        },
+        min_population=threshold,
+    )
 
 
-def write_geopackage(results: Results, path: Path) -> None:
-    """Write every layer of a run to one GeoPackage (each layer with its CRS)."""
-    for name, layer in geopackage_layers(results).items():
-        layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+def write_geopackage(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
+    """Write layers to one GeoPackage (each with its CRS), with a fixed timestamp.
+
+    GDAL stamps each table with the current time; ``OGR_CURRENT_DATE`` pins it so that the
+    same run gives the same file.
+    """
+    import pyogrio
+
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
+    try:
+        for name, layer in layers.items():
+            layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
 
-def write_manifest(results: Results, folder: Path, output_seconds: dict[str, float]) -> None:
+def write_manifest(
+    results: Results, folder: Path, output_seconds: dict[str, float], pub: Published
+) -> None:
     """Write ``run.json``: version, scenario, input checksums, counts, timings, outputs."""
     import geopandas
     import numpy
@@ -266,6 +346,14 @@ def write_manifest(results: Results, folder: Path, output_seconds: dict[str, flo
         "output_seconds": output_seconds,
         "summary": {k: round(v, 3) for k, v in results.summary.items()},
         "solution": _solution_dict(results),
+        "privacy": {
+            "rule": f"no published figure describes fewer than {pub.min_population} people; "
+            "such rows keep their geometry, lose their people figures and have suppressed = true",
+            "min_population": pub.min_population,
+            "rows_suppressed": pub.suppressed,
+            "personal_data": "none read or written: inputs are aggregates (census sectors, "
+            "public sites)",
+        },
         "outputs": output_files(results),
         "environment": {
             "python": platform.python_version(),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import branca.colormap as cm
 import folium
@@ -18,8 +18,10 @@ import shapely
 from branca.element import Element
 
 from connectivity.outputs.i18n import Language, label
-from connectivity.outputs.tables import summary_by_locality
 from connectivity.pipeline import Results
+
+if TYPE_CHECKING:
+    from connectivity.outputs import Published
 
 DENSITY_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
 SITE_COLOUR = "#6a3d9a"
@@ -56,14 +58,18 @@ def _esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _fmt(value: float, language: Language, digits: int = 0) -> str:
+def _fmt(value: float, language: Language, digits: int = 0, hidden: str = "–") -> str:
+    if value != value:  # NaN: suppressed for privacy, or no data
+        return _esc(hidden)
     text = f"{value:,.{digits}f}"
     if language == "es":  # 1.234.567,8
         text = text.replace(",", "_").replace(".", ",").replace("_", ".")
     return text
 
 
-def build_map(results: Results, *, language: Language = "es") -> folium.Map:
+def build_map(
+    results: Results, *, language: Language = "es", published: Published | None = None
+) -> folium.Map:
     """Build the folium map of a run.
 
     Layers: localities (coloured by the share of people covered after the plan), uncovered
@@ -72,7 +78,12 @@ def build_map(results: Results, *, language: Language = "es") -> folium.Map:
     """
     cells = results.cells
     wgs = "EPSG:4326"
-    summary = summary_by_locality(results).set_index("locality_code")
+    if published is None:
+        from connectivity.outputs import published as publish
+
+        published = publish(results)
+    hidden = f"< {published.min_population}"
+    summary = published.summary.set_index("locality_code")
     areas = results.territory.areas.merge(
         summary[["population", "pct_covered_before", "pct_covered_after"]],
         left_on="area_code",
@@ -93,9 +104,9 @@ def build_map(results: Results, *, language: Language = "es") -> folium.Map:
     props = pd.DataFrame(
         {
             "name": [_esc(n) for n in areas["area_name"]],
-            "pop": [_fmt(v, language) for v in areas["population"].fillna(0.0)],
-            "before": [_fmt(v, language, 2) for v in areas["pct_covered_before"].fillna(0.0)],
-            "after": [_fmt(v, language, 2) for v in pct],
+            "pop": [_fmt(v, language, hidden=hidden) for v in areas["population"]],
+            "before": [_fmt(v, language, 2, hidden) for v in areas["pct_covered_before"]],
+            "after": [_fmt(v, language, 2, hidden) for v in areas["pct_covered_after"]],
             "pct": pct,
         }
     )
@@ -171,7 +182,7 @@ def build_map(results: Results, *, language: Language = "es") -> folium.Map:
     wifi_group.add_to(fmap)
 
     sites_group = folium.FeatureGroup(name=label("selected_sites", language))
-    sel = results.selected.to_crs(wgs)
+    sel = published.layers["selected_sites"].to_crs(wgs)
     n = max(len(sel), 1)
     for row, pt in zip(sel.itertuples(index=False), sel.geometry, strict=True):
         popup = (
@@ -179,8 +190,10 @@ def build_map(results: Results, *, language: Language = "es") -> folium.Map:
             f"{_esc(label('name', language))}: {_esc(row.name)}<br>"
             f"{_esc(label('type', language))}: {_esc(row.type)}<br>"
             f"{_esc(label('locality', language))}: {_esc(row.locality)}<br>"
-            f"{_esc(label('new_people', language))}: {_fmt(row.new_people_covered, language)}<br>"
-            f"{_esc(label('gain', language))}: {_fmt(row.new_priority_weight, language, 1)}"
+            f"{_esc(label('new_people', language))}: "
+            f"{_fmt(row.new_people_covered, language, hidden=hidden)}<br>"
+            f"{_esc(label('gain', language))}: "
+            f"{_fmt(row.new_priority_weight, language, 1, hidden)}"
         )
         size = 9 - 5 * (int(row.rank) - 1) / n
         folium.CircleMarker(
