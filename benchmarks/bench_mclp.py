@@ -83,6 +83,7 @@ def run_one(solver: str, n: int, m: int, k: int, r: float, seed: int) -> dict[st
         import geopandas as gpd
 
         from connectivity.optimise import MaximalCovering
+    baseline_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
     if solver == "spopt":
         cost = cdist(demand, sites)
@@ -126,6 +127,7 @@ def run_one(solver: str, n: int, m: int, k: int, r: float, seed: int) -> dict[st
             "solve_s": end - built,
             "total_s": end - start,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "baseline_rss_mb": baseline_mb,
         }
     )
     return out

@@ -181,3 +181,81 @@ def test_scenario_names_cannot_leave_the_output_folder(bad_name: str, tmp_path: 
     data["name"] = bad_name
     with pytest.raises(ScenarioError, match="must be a simple folder name"):
         scenario_from_dict(data, base_dir=tmp_path, check_files=False)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    boxes=st.lists(
+        st.tuples(
+            st.floats(0, 3000),
+            st.floats(0, 3000),
+            st.floats(-50, 1500),
+            st.floats(-50, 1500),
+            st.floats(-10, 5000),
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    sites=st.lists(st.tuples(st.floats(-500, 4000), st.floats(-500, 4000)), min_size=0, max_size=6),
+    k=st.integers(1, 4),
+    radius=st.floats(1, 600),
+)
+def test_fuzzed_pipeline_gives_a_result_or_our_error(
+    tmp_path: Path, boxes, sites, k, radius
+) -> None:
+    import shapely
+
+    from connectivity import load_scenario, run_scenario
+
+    from .conftest import write_scenario
+
+    folder = tmp_path / f"f{abs(hash((tuple(boxes), tuple(sites), k, radius)))}"
+    folder.mkdir()
+    x0, y0 = 4_880_000.0, 2_060_000.0  # Bogotá, in EPSG:9377
+    polys = [shapely.box(x0 + x, y0 + y, x0 + x + w, y0 + y + h) for x, y, w, h, _ in boxes]
+    gpd.GeoDataFrame(
+        {"code": [f"{i:02d}" for i in range(len(polys))], "pop": [p for *_, p in boxes]},
+        geometry=polys,
+        crs="EPSG:9377",
+    ).to_file(folder / "units.gpkg")
+    pd.DataFrame({"x": [x0 + a for a, _ in sites], "y": [y0 + b for _, b in sites]}).to_csv(
+        folder / "sites.csv", index=False
+    )
+    data = {
+        "name": "fuzz",
+        "territory": {
+            "name": "fuzz",
+            "boundaries": str(folder / "units.gpkg"),
+            "id_column": "code",
+            "name_column": "code",
+        },
+        "demand": {
+            "layer": str(folder / "units.gpkg"),
+            "id_column": "code",
+            "population_column": "pop",
+            "cell_size_m": 100,
+        },
+        "candidates": {
+            "radius_m": radius,
+            "layers": [
+                {
+                    "type": "s",
+                    "path": str(folder / "sites.csv"),
+                    "x_column": "x",
+                    "y_column": "y",
+                    "crs": "EPSG:9377",
+                }
+            ],
+        },
+        "method": {"sites": k},
+        "output": {"folder": str(folder / "out")},
+    }
+    try:
+        scenario = load_scenario(write_scenario(folder, data))
+        results = run_scenario(scenario, write=False)
+    except ConnectivityError:
+        return
+    assert len(results.selected) <= k
+    assert results.cells["population"].sum() >= 0
