@@ -34,6 +34,7 @@ Methods:
 
 from __future__ import annotations
 
+import functools
 import heapq
 import logging
 import os
@@ -738,7 +739,8 @@ class _CoverageModel:
             x0[start_sites] = 1.0
             y0 = np.minimum(ub[n_sites:], q @ x0) if n_cells else np.zeros(0)
             start = np.concatenate([x0, y0])
-        run = _run_highs(
+        solve = functools.partial(
+            _run_highs,
             c,
             matrix,
             np.concatenate(lo) if lo else np.zeros(0),
@@ -748,24 +750,13 @@ class _CoverageModel:
             integrality,
             time_limit_s=time_limit_s,
             mip_gap=mip_gap,
-            start=start,
         )
+        run = solve(start=start)
         if start is not None and run.x is not None and not self._consistent(run, base, relax):
             # seen with HiGHS 1.16: after a MIP start, a model solved in presolve came back
             # "optimal" with the start's sites and a wrong objective; solve again without it
             logger.debug("optimise: HiGHS answer after the MIP start is inconsistent; re-solving")
-            run = _run_highs(
-                c,
-                matrix,
-                np.concatenate(lo) if lo else np.zeros(0),
-                np.concatenate(hi) if hi else np.zeros(0),
-                lb,
-                ub,
-                integrality,
-                time_limit_s=time_limit_s,
-                mip_gap=mip_gap,
-                start=None,
-            )
+            run = solve(start=None)
         if run.status == "infeasible":
             return None, np.nan, np.nan, run.status, n_cells
         if run.x is None:

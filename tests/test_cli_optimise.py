@@ -118,8 +118,22 @@ def test_budget_and_target_write_vector_files(layers, tmp_path: Path, capsys) ->
     assert len(gpd.read_file(out2)) == json.loads(stdout)["n_selected"]
 
 
-def test_clear_errors(layers, tmp_path: Path, capsys) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sites", "3"], "columns x,y need --crs"),
+        (
+            ["--crs", "EPSG:9377", "--sites", "3", "--weight-column", "pesos"],
+            "--weight-column: column 'pesos' not found",
+        ),
+        (["--crs", "EPSG:9377", "--budget", "3"], "--budget needs --cost-column"),
+        (["--crs", "EPSG:9377", "--sites", "3", "--xlsx"], "use .csv, .gpkg, .geojson or .parquet"),
+    ],
+)
+def test_clear_errors(layers, tmp_path: Path, capsys, args: list[str], message: str) -> None:
     demand, sites = layers
+    out = tmp_path / ("a.xlsx" if "--xlsx" in args else "a.csv")
+    args = [a for a in args if a != "--xlsx"]
     code, _, err = _run(
         capsys,
         "--demand",
@@ -128,60 +142,10 @@ def test_clear_errors(layers, tmp_path: Path, capsys) -> None:
         str(sites),
         "--radius-m",
         "80",
-        "--sites",
-        "3",
+        *args,
         "--out",
-        str(tmp_path / "a.csv"),
+        str(out),
     )
-    assert code == 2 and "columns x,y need --crs" in err
-    code, _, err = _run(
-        capsys,
-        "--demand",
-        str(demand),
-        "--crs",
-        "EPSG:9377",
-        "--candidates",
-        str(sites),
-        "--radius-m",
-        "80",
-        "--sites",
-        "3",
-        "--weight-column",
-        "pesos",
-        "--out",
-        str(tmp_path / "a.csv"),
-    )
-    assert code == 2 and "--weight-column: column 'pesos' not found" in err
-    code, _, err = _run(
-        capsys,
-        "--demand",
-        str(demand),
-        "--crs",
-        "EPSG:9377",
-        "--candidates",
-        str(sites),
-        "--radius-m",
-        "80",
-        "--budget",
-        "3",
-        "--out",
-        str(tmp_path / "a.csv"),
-    )
-    assert code == 2 and "--budget needs --cost-column" in err
-    code, _, err = _run(
-        capsys,
-        "--demand",
-        str(demand),
-        "--crs",
-        "EPSG:9377",
-        "--candidates",
-        str(sites),
-        "--radius-m",
-        "80",
-        "--sites",
-        "3",
-        "--out",
-        str(tmp_path / "a.xlsx"),
-    )
-    assert code == 2 and "use .csv, .gpkg, .geojson or .parquet" in err
+    assert code == 2
+    assert message in err
     assert not list(tmp_path.iterdir())
