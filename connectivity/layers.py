@@ -520,13 +520,6 @@ def _polygonal_part(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
-def to_metric_crs(gdf: gpd.GeoDataFrame, metric_crs: str) -> gpd.GeoDataFrame:
-    """Return ``gdf`` in ``metric_crs``, refusing layers without a CRS."""
-    if gdf.crs is None:
-        raise NoCRSError("a layer has no CRS; set one before use")
-    return gdf.to_crs(metric_crs)
-
-
 def read_points(
     path: Path, *, role: str, crs: str | None = None, metric_crs: str | None = None
 ) -> tuple[gpd.GeoDataFrame, LoadReport]:

@@ -493,7 +493,13 @@ class _CoverageModel:
                 )
         else:
             run(np.arange(n_sites), _never, by_ratio)
-        ranking = self._ranking_from(chosen, gains, new_cells, cov, spent)
+        ranking = Ranking(
+            sites=np.asarray(chosen, dtype=np.int64),
+            gains=np.asarray(gains, dtype=float),
+            newly_covered=new_cells,
+            covered=cov,
+            total_cost=spent,
+        )
         if budget is not None and by_ratio and not self.limits and not len(self.mandatory):
             ranking = self._best_single_if_better(ranking)
         if improve:
@@ -567,22 +573,6 @@ class _CoverageModel:
         if not improved_any:
             return ranking
         return rank_selection(self.matrix, self.weights, chosen, self.existing, self.costs)
-
-    def _ranking_from(
-        self,
-        chosen: list[int],
-        gains: list[float],
-        new_cells: list[np.ndarray],
-        cov: np.ndarray,
-        spent: float,
-    ) -> Ranking:
-        return Ranking(
-            sites=np.asarray(chosen, dtype=np.int64),
-            gains=np.asarray(gains, dtype=float),
-            newly_covered=new_cells,
-            covered=cov,
-            total_cost=spent,
-        )
 
     def _best_single_if_better(self, ranking: Ranking) -> Ranking:
         budget = self._budget()
