@@ -4,12 +4,13 @@ Generates seeded city-like instances (clustered demand with lognormal weights pl
 scatter; candidates near demand plus some anywhere), solves each with connectivity (exact HiGHS
 MILP and lazy greedy) and with spopt's ``MCLP.from_cost_matrix`` + ``PULP_CBC_CMD`` as spopt
 users run it, each in its own process so that peak memory (max RSS) is measured per run, and
-writes the table to ``benchmarks/results.md`` (copied into ``benchmarks/README.md``).
+writes the table to ``benchmarks/results.md`` (copied into ``benchmarks/README.md``) and every
+measurement to ``benchmarks/results.jsonl``.
 
 Usage::
 
     .venv/bin/pip install spopt pulp      # only for this benchmark
-    .venv/bin/python benchmarks/bench_mclp.py            # the full grid (about an hour)
+    .venv/bin/python benchmarks/bench_mclp.py            # the full grid (about 20 minutes)
     .venv/bin/python benchmarks/bench_mclp.py --quick    # two small sizes
 """
 
@@ -225,7 +226,7 @@ def write_table(rows: list[dict], path: Path) -> None:
                 _fmt(e["objective"], 0),
                 _fmt(100 * e["gap"], 3) + "%",
                 f"{e['merged_cells']:,}",
-                _fmt(e["peak_rss_mb"], 0),
+                _mem(e),
             ]
         if "failed" in g:
             cells += [g["failed"], "–", "–"]
