@@ -35,8 +35,8 @@ LABELS: dict[str, dict[str, str]] = {
     "pct_before": {"es": "% población cubierta antes", "en": "% of people covered before"},
     "pct_after": {"es": "% población cubierta después", "en": "% of people covered after"},
     "pct_after_legend": {
-        "es": "% de la población con cobertura Wi-Fi pública después del plan",
-        "en": "% of people with public Wi-Fi coverage after the plan",
+        "es": "% de la población con Wi-Fi público (después)",
+        "en": "% of people with public Wi-Fi (after)",
     },
     "density_legend": {
         "es": "Personas sin internet en el hogar por celda de {size} m",

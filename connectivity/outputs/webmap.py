@@ -15,7 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, MacroElement
+from jinja2 import Template
 
 from connectivity.outputs.i18n import Language, label
 from connectivity.pipeline import Results
@@ -91,10 +92,13 @@ def build_map(
         how="left",
     ).to_crs(wgs)
 
-    zoom_cells = cells.to_crs(wgs)
-    x0, y0, x1, y1 = zoom_cells.total_bounds
-    fmap = folium.Map(control_scale=True, prefer_canvas=True)
+    # open on where people live (1st–99th percentile of the cells), not on the whole territory
+    centres = cells.geometry.centroid.to_crs(wgs)
+    x0, x1 = np.quantile(centres.x, [0.01, 0.99])
+    y0, y1 = np.quantile(centres.y, [0.01, 0.99])
+    fmap = folium.Map(prefer_canvas=True)
     fmap.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
+    _MetricScale().add_to(fmap)
 
     # localities: choropleth of % covered after
     pct = areas["pct_covered_after"].fillna(0.0).to_numpy()
@@ -216,6 +220,17 @@ def build_map(
     return fmap
 
 
+class _MetricScale(MacroElement):
+    """Leaflet's scale bar in metres and kilometres only."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false, position: 'bottomright'})"
+        ".addTo({{ this._parent.get_name() }});"
+        "{% endmacro %}"
+    )
+
+
 def _title_html(results: Results, language: Language) -> str:
     s = results.scenario
     date = dt.date.today().isoformat()
@@ -247,7 +262,7 @@ def _legend_html(results: Results, breaks: np.ndarray, language: Language) -> st
         )
 
     return (
-        '<div style="position:fixed;bottom:30px;left:10px;z-index:9999;background:white;'
+        '<div style="position:fixed;bottom:40px;left:10px;z-index:9999;background:white;'
         "padding:8px 10px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);"
         'font:12px sans-serif;max-width:260px">'
         f"<b>{_esc(label('density_legend', language, size=size))}</b>{swatches}"
