@@ -118,7 +118,7 @@ def units_from_layers(
             )
         unused = len(table) - int(matched.sum())
         if unused:
-            logger.warning(
+            logger.info(  # normal for a study area: a line, not a warning
                 "demand.join: %d rows of %s match no unit", unused, spec.join.table.path.name
             )
     require_columns(source, value_columns(spec), spec.layer.path, "demand")

@@ -327,6 +327,7 @@ def read_layer(
     clip_to: shapely.Geometry | None = None,
     expected: Sequence[str] = (),
     strict: bool = False,
+    left_out: shapely.Geometry | None = None,
 ) -> tuple[gpd.GeoDataFrame, LoadReport]:
     """Read a vector layer or a CSV of points, clean it and project it to ``metric_crs``.
 
@@ -352,6 +353,10 @@ def read_layer(
     strict
         Turn warnings about dropped rows (bad coordinates, points outside the territory) into
         errors.
+    left_out
+        For a study area cut out of a larger territory: the part of the territory left out.
+        Points there are expected, counted without a warning and never an error; points
+        outside both are bad geocodes (a warning, or an error with ``strict``).
 
     Returns
     -------
@@ -412,9 +417,16 @@ def read_layer(
         gdf["geometry"] = _polygonal_part(gdf.geometry.to_numpy())
     if clip_to is not None and geometry == "point":
         inside = shapely.contains_xy(clip_to, gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())
-        if len(gdf) >= 3 and inside.mean() < 0.5:
+        elsewhere = np.zeros(len(gdf), dtype=bool)
+        if left_out is not None and not left_out.is_empty:
+            elsewhere = ~inside & shapely.contains_xy(
+                left_out, gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+            )
+            report.add("points outside the study area left out", int(elsewhere.sum()))
+        stray = ~inside & ~elsewhere
+        if len(gdf) >= 3 and stray.mean() > 0.5:
             _explain_points_outside(gdf, clip_to, spec, role)
-        report.drop("points outside the territory dropped", gdf.index[~inside])
+        report.drop("points outside the territory dropped", gdf.index[stray])
         gdf = gdf.loc[inside]
     gdf = gdf.reset_index(drop=True)
     report.rows_kept = len(gdf)
@@ -575,3 +587,52 @@ def _native_metric_crs(spec: LayerSpec) -> str | None:
         if native and CRS.from_user_input(native).is_projected:
             return str(native)
     return None
+
+
+def read_osm_features(
+    spec: LayerSpec,
+    tags: dict[str, Any],
+    *,
+    role: str,
+    metric_crs: str,
+    clip_to: shapely.Geometry | None = None,
+) -> tuple[gpd.GeoDataFrame, LoadReport]:
+    """Read OpenStreetMap features matching ``tags`` from a local XML file, as points.
+
+    Uses :func:`osmnx.features_from_xml` (no network access). Polygons become their centroids
+    in ``metric_crs``; the ``name`` tag is kept.
+
+    Raises
+    ------
+    InputFileError
+        The file does not exist.
+    LayerError
+        The file cannot be parsed or no feature matches the tags.
+    """
+    import osmnx as ox
+
+    report = LoadReport(role=role, path=str(spec.path))
+    if not spec.path.exists():
+        raise InputFileError(f"{spec.path}: file not found")
+    try:
+        features = ox.features_from_xml(spec.path, tags=tags)
+    except Exception as exc:  # osmnx raises its own error when nothing matches
+        raise LayerError(
+            f"{spec.path} ({role}): no OpenStreetMap feature matches {tags}: {exc}"
+        ) from None
+    report.rows_read = len(features)
+    points = features.to_crs(metric_crs).geometry.centroid
+    names = features["name"] if "name" in features.columns else pd.Series([""] * len(features))
+    gdf = gpd.GeoDataFrame(
+        {"name": names.fillna("").astype(str).to_numpy()},
+        geometry=points.to_numpy(),
+        crs=metric_crs,
+    )
+    if clip_to is not None:
+        inside = shapely.contains_xy(clip_to, gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy())
+        report.add("OpenStreetMap features outside the territory left out", int((~inside).sum()))
+        gdf = gdf.loc[inside]
+    gdf = gdf.reset_index(drop=True)
+    report.rows_kept = len(gdf)
+    logger.info("%s: %d OpenStreetMap features from %s", role, len(gdf), spec.path.name)
+    return gdf, report

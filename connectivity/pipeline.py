@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -16,10 +17,16 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from connectivity import coverage, demand, gaps, optimise, sites, territory
+from connectivity import coverage, demand, gaps, network, optimise, sites, territory
 from connectivity.errors import LayerError, ScenarioError
-from connectivity.layers import LoadReport, layer_files, read_layer, read_table
-from connectivity.scenario import LayerSpec, MethodSpec, Scenario
+from connectivity.layers import (
+    LoadReport,
+    layer_files,
+    read_layer,
+    read_osm_features,
+    read_table,
+)
+from connectivity.scenario import CandidatesSpec, LayerSpec, MethodSpec, Scenario
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +58,11 @@ class Results:
         Uncovered demand after the plan, dissolved.
     gaps_before
         Uncovered demand before the plan, dissolved.
+    solution
+        The optimiser's answer (objective, bound, gap, method).
+    tables
+        Extra tables written as ``<name>.csv``: ``plan_comparison`` (with equity floors) and
+        ``reach_comparison`` (with walking reach).
     stage_seconds
         Wall time of each stage.
     counts
@@ -70,7 +82,7 @@ class Results:
     gaps: gpd.GeoDataFrame
     gaps_before: gpd.GeoDataFrame
     solution: optimise.Solution | None = None
-    comparison: pd.DataFrame | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     load_reports: list[LoadReport] = field(default_factory=list)
@@ -156,7 +168,11 @@ def run_scenario(
     files: list[Path] = []
     metric = scenario.territory.metric_crs
 
+    left_out: list[shapely.Geometry] = []  # the territory's parts outside a study area
+
     def load(spec: LayerSpec, role: str, **kwargs: Any) -> gpd.GeoDataFrame:
+        if "clip_to" in kwargs and left_out:
+            kwargs["left_out"] = left_out[0]
         gdf, report = read_layer(spec, role=role, metric_crs=metric, strict=strict, **kwargs)
         reports.append(report)
         files.extend(layer_files(spec))
@@ -185,9 +201,11 @@ def run_scenario(
             include=t.include,
             rural_ids=t.rural_ids,
             rural_layer=rural_layer,
+            bbox=t.bbox,
         )
         outline = terr.outline
         shapely.prepare(outline)
+        left_out.append(terr.excluded)
 
     d = scenario.demand
     with stages.stage("demand"):
@@ -250,19 +268,25 @@ def run_scenario(
 
     c = scenario.candidates
     with stages.stage("candidates"):
-        loaded = [
-            (
-                spec,
-                load(
+        loaded = []
+        for i, spec in enumerate(c.layers):
+            role = f"candidates.layers[{i}] ({spec.type})"
+            if spec.osm_tags:
+                points, report = read_osm_features(
+                    spec, spec.osm_tags, role=role, metric_crs=metric, clip_to=outline
+                )
+                reports.append(report)
+                files.append(spec.path)
+                spec = dataclasses.replace(spec, name_column="name")
+            else:
+                points = load(
                     spec,
-                    f"candidates.layers[{i}] ({spec.type})",
+                    role,
                     geometry="point",
                     clip_to=outline,
                     expected=[spec.name_column] if spec.name_column else [],
-                ),
-            )
-            for i, spec in enumerate(c.layers)
-        ]
+                )
+            loaded.append((spec, points))
         cand = sites.candidates_from_layers(loaded, terr, merge_distance_m=c.merge_distance_m)
         if scenario.method.sites is not None and scenario.method.sites > len(cand):
             raise ScenarioError(
@@ -278,16 +302,31 @@ def run_scenario(
     with stages.stage("coverage_matrix"):
         cand_xy = np.column_stack([cand.geometry.x, cand.geometry.y])
         matrix = coverage.coverage_matrix(cand_xy, centres, c.radius_m, decay=c.decay)
+        straight = matrix
+        if c.reach == "walking":
+            assert c.network is not None
+            streets = network.street_graph_from_osm(
+                c.network, metric_crs=metric, cache_dir=scenario.output.folder / ".cache"
+            )
+            files.append(c.network)
+            matrix = network.walking_coverage(
+                streets, cand_xy, centres, c.walk_cutoff_m or c.radius_m
+            )
 
     m = scenario.method
     with stages.stage("optimise"):
         weights = cells["demand_weight"].to_numpy()
         existing = covered_before.astype(float)
         plan = _solve(m, matrix, weights, existing, cand, cells, terr, progress, equity=True)
-        comparison = None
+        tables: dict[str, pd.DataFrame] = {}
         if m.compare_unconstrained and m.constraints.any_floor:
             free = _solve(m, matrix, weights, existing, cand, cells, terr, None, equity=False)
-            comparison = _comparison_table(plan, free, cand, cells)
+            tables["plan_comparison"] = _comparison_table(plan, free, cand, cells)
+        if c.reach == "walking":
+            by_line = _solve(m, straight, weights, existing, cand, cells, terr, None, equity=True)
+            tables["reach_comparison"] = _reach_table(
+                plan, by_line, matrix, straight, cells, c, existing
+            )
         ranking = plan.ranking
         cells["coverage_before"] = existing
         cells["coverage_after"] = ranking.covered
@@ -316,7 +355,7 @@ def run_scenario(
         gaps=gaps_after,
         gaps_before=gaps_before,
         solution=plan,
-        comparison=comparison,
+        tables=tables,
         stage_seconds=stages.seconds,
         counts={
             "areas": len(terr.areas),
@@ -453,6 +492,47 @@ def _comparison_table(
         100 * cost / free_weight if free_weight else 0.0,
     )
     return pd.DataFrame(rows)
+
+
+def _reach_table(
+    walk: optimise.Solution,
+    line: optimise.Solution,
+    walk_matrix: sparse.csr_array,
+    line_matrix: sparse.csr_array,
+    cells: gpd.GeoDataFrame,
+    c: CandidatesSpec,
+    existing: np.ndarray,
+) -> pd.DataFrame:
+    """Compare walking reach with the straight-line radius: each plan judged both ways."""
+    pop = cells["population"].to_numpy()
+    weight = cells["demand_weight"].to_numpy()
+    rows = []
+    for label, sol in (("chosen_by_walking_reach", walk), ("chosen_by_straight_line", line)):
+        row: dict[str, float | int | str] = {"plan": label, "sites": len(sol.ranking.sites)}
+        for reach, m in (("walking", walk_matrix), ("straight_line", line_matrix)):
+            cov = (
+                np.minimum(1.0, existing + np.asarray(m[sol.ranking.sites].sum(axis=0)).ravel())
+                if len(sol.ranking.sites)
+                else existing
+            )
+            row[f"people_covered_{reach}"] = round(float(pop @ cov), 1)
+            row[f"pct_weight_covered_{reach}"] = round(
+                100 * float(weight @ cov) / float(weight.sum()), 3
+            )
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["walk_cutoff_m"] = c.walk_cutoff_m or c.radius_m
+    table["radius_m"] = c.radius_m
+    table["site_cell_pairs_walking"] = walk_matrix.nnz
+    table["site_cell_pairs_straight_line"] = line_matrix.nnz
+    logger.info(
+        "network: the walking plan covers %.0f people on foot; the straight-line plan claims "
+        "%.0f but reaches %.0f on foot",
+        table.loc[0, "people_covered_walking"],
+        table.loc[1, "people_covered_straight_line"],
+        table.loc[1, "people_covered_walking"],
+    )
+    return table
 
 
 def _selected_table(

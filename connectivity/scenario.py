@@ -57,7 +57,11 @@ class LayerSpec:
 
 @dataclass(kw_only=True)
 class TerritorySpec:
-    """The territory: its administrative areas and which parts are rural."""
+    """The territory: its administrative areas and which parts are rural.
+
+    ``bbox`` (``[min_lon, min_lat, max_lon, max_lat]``) clips the areas to a study box, for
+    example the extent of a local street network.
+    """
 
     name: str
     boundaries: LayerSpec
@@ -67,6 +71,7 @@ class TerritorySpec:
     rural_ids: list[str] = field(default_factory=list)
     rural_layer: LayerSpec | None = None
     metric_crs: str = "EPSG:9377"
+    bbox: list[float] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -117,21 +122,34 @@ class ExistingCoverageSpec:
 
 @dataclass(kw_only=True)
 class CandidateLayerSpec(LayerSpec):
-    """One layer of candidate sites, all of one type with one cost per site."""
+    """One layer of candidate sites, all of one type with one cost per site.
+
+    With ``osm_tags`` (for example ``{amenity: [library, school], leisure: park}``) the path is
+    an OpenStreetMap XML file and the sites are the matching features' centroids.
+    """
 
     type: str
     name_column: str | None = None
     cost: float = 1.0
+    osm_tags: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)
 class CandidatesSpec:
-    """Candidate sites for new public Wi-Fi."""
+    """Candidate sites for new public Wi-Fi and how far a site reaches.
+
+    ``reach: radius`` covers cells within ``radius_m`` in a straight line; ``reach: walking``
+    covers cells within ``walk_cutoff_m`` (default ``radius_m``) along the streets of the
+    OpenStreetMap file ``network``, and the outputs compare both.
+    """
 
     layers: list[CandidateLayerSpec]
     radius_m: float = 80.0
     merge_distance_m: float = 5.0
     decay: Literal["binary", "linear"] = "binary"
+    reach: Literal["radius", "walking"] = "radius"
+    network: Path | None = None
+    walk_cutoff_m: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -484,6 +502,14 @@ def _check_values(s: Scenario) -> list[str]:
     positive("existing_coverage.radius_m", s.existing_coverage.radius_m)
     positive("candidates.radius_m", s.candidates.radius_m)
     non_negative("candidates.merge_distance_m", s.candidates.merge_distance_m)
+    if s.candidates.reach == "walking" and s.candidates.network is None:
+        problems.append("candidates.network: reach: walking needs an OpenStreetMap file")
+    if s.candidates.network is not None and not s.candidates.network.exists():
+        problems.append(f"candidates.network: file not found: {s.candidates.network}")
+    positive("candidates.walk_cutoff_m", s.candidates.walk_cutoff_m)
+    bbox = s.territory.bbox
+    if bbox and (len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3])):
+        problems.append(f"territory.bbox: give [min_lon, min_lat, max_lon, max_lat], got {bbox}")
     if not s.candidates.layers:
         problems.append("candidates.layers: name at least one candidate layer")
     for i, layer in enumerate(s.candidates.layers):
@@ -573,5 +599,9 @@ def _check_files_and_columns(s: Scenario) -> list[str]:
     e = s.existing_coverage
     check("existing_coverage.wifi", e.wifi, [e.name_column])
     for i, c in enumerate(s.candidates.layers):
+        if c.osm_tags:
+            if not c.path.exists():
+                problems.append(f"candidates.layers[{i}].path: file not found: {c.path}")
+            continue
         check(f"candidates.layers[{i}]", c, [c.name_column])
     return problems

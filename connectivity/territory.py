@@ -49,6 +49,7 @@ def territory_from_layers(
     include: list[str] | None = None,
     rural_ids: list[str] | None = None,
     rural_layer: gpd.GeoDataFrame | None = None,
+    bbox: list[float] | None = None,
 ) -> Territory:
     """Build a :class:`Territory` from a boundary layer and an optional rural layer.
 
@@ -64,6 +65,9 @@ def territory_from_layers(
         Codes of areas that are wholly rural (for Bogotá, Sumapaz, "20").
     rural_layer
         Polygons of rural land (for Bogotá, the UPR units), same CRS as ``boundaries``.
+    bbox
+        ``[min_lon, min_lat, max_lon, max_lat]``: clip the areas to this study box; areas
+        left empty are dropped.
 
     Returns
     -------
@@ -98,6 +102,14 @@ def territory_from_layers(
         left_out = ~areas["area_code"].isin(include)
         excluded = shapely.union_all(areas.geometry[left_out].to_numpy())
         areas = areas[~left_out]
+    if bbox:
+        box = gpd.GeoSeries([shapely.box(*bbox)], crs="EPSG:4326").to_crs(areas.crs).iloc[0]
+        outside_box = shapely.difference(shapely.union_all(areas.geometry.to_numpy()), box)
+        excluded = shapely.union_all([excluded, outside_box])
+        areas = areas.assign(geometry=areas.geometry.intersection(box))
+        areas = areas[~areas.geometry.is_empty]
+        if len(areas) == 0:
+            raise LayerError(f"territory.bbox: {bbox} does not overlap any area")
     areas = areas.sort_values("area_code").reset_index(drop=True)
 
     parts = list(areas.loc[areas["area_code"].isin(rural_ids or []), "geometry"])

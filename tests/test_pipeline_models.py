@@ -27,7 +27,7 @@ def test_exact_budget_with_floors_on_the_subset(subset_scenario, tmp_path: Path)
     assert sel["cost"].sum() <= 12.0
     assert set(sel["area_code"]) == {"03", "14", "17", "20"}
     assert results.solution is not None and results.solution.gap <= 1e-3
-    table = results.comparison
+    table = results.tables.get("plan_comparison")
     assert table is not None
     assert table.loc[1, "weight_covered"] >= table.loc[0, "weight_covered"] - 1e-6
     write_outputs(results, tmp_path / "out")

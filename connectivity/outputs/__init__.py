@@ -6,6 +6,7 @@ place only when every file was written; a failed run leaves the previous outputs
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -165,17 +166,16 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
         "map.png",
         lambda: figures.write_overview_png(results, folder / "map.png", language=language),
     )
-    comparison = results.comparison
-    if comparison is not None:
-        step("plan_comparison.csv", lambda: _csv(comparison, folder / "plan_comparison.csv"))
+    for name, table in results.tables.items():
+        step(f"{name}.csv", functools.partial(_csv, table, folder / f"{name}.csv"))
     step("run.json", lambda: write_manifest(results, folder, seconds, pub))
     if bar is not None:
         bar.close()
 
 
 def output_files(results: Results) -> list[str]:
-    """Names of the files a run writes (``plan_comparison.csv`` only with equity constraints)."""
-    extra = ["plan_comparison.csv"] if results.comparison is not None else []
+    """Names of the files a run writes (comparison tables only when the scenario makes them)."""
+    extra = [f"{name}.csv" for name in results.tables]
     return [*OUTPUT_FILES[:-1], *extra, OUTPUT_FILES[-1]]
 
 
