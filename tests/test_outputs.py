@@ -106,14 +106,14 @@ def test_translation_table_is_complete() -> None:
 
 
 def test_failed_run_leaves_previous_outputs_untouched(subset_scenario, written: Path) -> None:
-    before = {p.name: p.read_bytes() for p in written.iterdir()}
+    before = {p: p.read_bytes() for p in written.rglob("*") if p.is_file()}
     broken = dataclasses.replace(
         subset_scenario,
         demand=dataclasses.replace(subset_scenario.demand, population_column="NOPE"),
     )
     with pytest.raises(Exception, match="NOPE"):
         run_scenario(broken, out_dir=written)
-    assert {p.name: p.read_bytes() for p in written.iterdir()} == before
+    assert {p: p.read_bytes() for p in written.rglob("*") if p.is_file()} == before
     assert not list(written.parent.glob(".*partial*"))
 
 
@@ -145,3 +145,35 @@ def test_english_labels_with_language_en(subset_results, tmp_path: Path) -> None
     html = (out / "map.html").read_text(encoding="utf-8")
     assert LABELS["existing_wifi"]["en"] in html
     assert LABELS["existing_wifi"]["es"] not in html
+
+
+def test_report_is_self_contained_and_escaped(subset_results, tmp_path: Path) -> None:
+    areas = subset_results.territory.areas.copy()
+    areas.loc[0, "area_name"] = "<img src=x onerror=alert(1)>"
+    territory = dataclasses.replace(subset_results.territory, areas=areas)
+    out = tmp_path / "r"
+    write_outputs(dataclasses.replace(subset_results, territory=territory), out)
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "http://" not in page and "https://" not in page
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert page.count("data:image/png;base64,") == 3
+    assert "Cifras clave" in page and "Gini" in page
+
+
+def test_gini() -> None:
+    import numpy as np
+
+    from connectivity.outputs.report import gini
+
+    assert gini(np.array([1.0, 1.0, 1.0]), np.ones(3)) == pytest.approx(0.0)
+    assert gini(np.array([0.0, 0.0, 1.0]), np.ones(3)) == pytest.approx(2 / 3)
+    assert 0 <= gini(np.array([0.1, 0.5, 0.2]), np.array([3.0, 1.0, 2.0])) <= 1
+
+
+def test_geoparquet_layers(written: Path) -> None:
+    names = sorted(p.stem for p in (written / "geoparquet").iterdir())
+    assert names == sorted(
+        ["localities", "demand_cells", "existing_wifi", "candidates", "selected_sites", "gaps"]
+    )
+    cells = gpd.read_parquet(written / "geoparquet" / "demand_cells.parquet")
+    assert cells.crs.to_epsg() == 9377

@@ -27,7 +27,11 @@ from .conftest import SUBSET_SCENARIO
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_killed_run_leaves_previous_outputs_byte_identical(tmp_path: Path) -> None:

@@ -33,10 +33,12 @@ __all__ = ["OUTPUT_FILES", "write_outputs"]
 
 OUTPUT_FILES = [
     "connectivity.gpkg",
+    "geoparquet",
     "selected_sites.csv",
     "summary_by_locality.csv",
     "map.html",
     "map.png",
+    "report.html",
     "run.json",
 ]
 _MARKER = "run.json"
@@ -133,7 +135,7 @@ def _swap_into_place(tmp: Path, out_dir: Path) -> None:
 
 
 def _write_all(results: Results, folder: Path, progress: Callable[[str, int], Any] | None) -> None:
-    from connectivity.outputs import figures, webmap
+    from connectivity.outputs import figures, report, webmap
 
     language = results.scenario.output.language
     bar = progress("writing outputs", len(output_files(results))) if progress else None
@@ -148,6 +150,7 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
 
     pub = published(results)
     step("connectivity.gpkg", lambda: write_geopackage(pub.layers, folder / "connectivity.gpkg"))
+    step("geoparquet", lambda: write_geoparquet(pub.layers, folder / "geoparquet"))
     step(
         "selected_sites.csv",
         lambda: _csv(pub.selected, folder / "selected_sites.csv"),
@@ -165,6 +168,16 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
     step(
         "map.png",
         lambda: figures.write_overview_png(results, folder / "map.png", language=language),
+    )
+    step(
+        "report.html",
+        lambda: report.write_report(
+            results,
+            folder / "report.html",
+            summary=pub.summary,
+            map_png=folder / "map.png",
+            language=language,
+        ),
     )
     for name, table in results.tables.items():
         step(f"{name}.csv", functools.partial(_csv, table, folder / f"{name}.csv"))
@@ -309,6 +322,13 @@ def write_geopackage(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
             layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+
+
+def write_geoparquet(layers: dict[str, gpd.GeoDataFrame], folder: Path) -> None:
+    """Write each layer as ``<folder>/<layer>.parquet`` (GeoParquet, with its CRS)."""
+    folder.mkdir()
+    for name, layer in layers.items():
+        layer.to_parquet(folder / f"{name}.parquet", index=False)
 
 
 def write_manifest(

@@ -1,0 +1,297 @@
+"""The one-page report for officials (``report.html``): self-contained, in the scenario's language.
+
+Key figures, the table by locality, two charts (coverage before and after by locality; the
+Lorenz curve of coverage across localities with its Gini coefficient), the overview map, the
+method and the data sources. Images are embedded as base64 PNG, so the file opens without a
+network; every text from data is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from connectivity.outputs.i18n import Language, label
+from connectivity.pipeline import Results
+
+REPORT_LABELS: dict[str, dict[str, str]] = {
+    "report_title": {"es": "Informe del plan", "en": "Plan report"},
+    "key_figures": {"es": "Cifras clave", "en": "Key figures"},
+    "people": {"es": "Personas (censo 2018)", "en": "People (2018 census)"},
+    "without_internet": {
+        "es": "Personas sin internet en el hogar",
+        "en": "People without home internet",
+    },
+    "covered_before": {
+        "es": "Con cobertura Wi-Fi pública antes",
+        "en": "With public Wi-Fi coverage before",
+    },
+    "covered_after": {
+        "es": "Con cobertura Wi-Fi pública después",
+        "en": "With public Wi-Fi coverage after",
+    },
+    "sites": {"es": "Sitios propuestos", "en": "Proposed sites"},
+    "cost": {"es": "Costo (unidades del escenario)", "en": "Cost (scenario units)"},
+    "by_locality": {"es": "Por localidad", "en": "By locality"},
+    "chart_coverage": {
+        "es": "Cobertura antes y después por localidad (% de la población)",
+        "en": "Coverage before and after by locality (% of people)",
+    },
+    "chart_lorenz": {
+        "es": "Distribución de la cobertura entre localidades (curva de Lorenz)",
+        "en": "Distribution of coverage across localities (Lorenz curve)",
+    },
+    "gini": {"es": "Gini", "en": "Gini"},
+    "before": {"es": "Antes", "en": "Before"},
+    "after": {"es": "Después", "en": "After"},
+    "equality": {"es": "Igualdad", "en": "Equality"},
+    "share_localities": {
+        "es": "Proporción acumulada de personas",
+        "en": "Cumulative share of people",
+    },
+    "share_covered": {
+        "es": "Proporción acumulada de personas cubiertas",
+        "en": "Cumulative share of people covered",
+    },
+    "map": {"es": "Mapa general", "en": "Overview map"},
+    "method": {"es": "Método", "en": "Method"},
+    "method_text": {
+        "es": "La población del censo se reparte en celdas de {size} m según el área. La demanda "
+        "de cada celda son las personas sin internet en el hogar multiplicadas por un factor "
+        "de prioridad ({groups}). Una "
+        "celda está cubierta si su centro queda a {radius} m o menos de un sitio Wi-Fi. Los "
+        "sitios se eligen con el método «{method}» ({model}). Cifras de menos de {privacy} "
+        "personas no se publican.",
+        "en": "Census population is spread onto {size} m cells by area. A cell's demand is its "
+        "people without home internet times a priority factor ({groups}). A cell is "
+        "covered when its centre lies "
+        "within {radius} m of a Wi-Fi site. Sites are chosen with the '{method}' method "
+        "({model}). Figures for fewer than {privacy} people are not published.",
+    },
+    "sources": {"es": "Fuentes de datos", "en": "Data sources"},
+    "sources_text": {
+        "es": "Archivos de entrada: {files}. Su huella SHA-256 está en run.json; editor, licencia "
+        "y advertencias de cada uno, en el SOURCES.md junto a los datos.",
+        "en": "Input files: {files}. Their SHA-256 is in run.json; each one's publisher, licence "
+        "and caveats are in the SOURCES.md beside the data.",
+    },
+}
+
+
+def _t(key: str, language: Language, **values: object) -> str:
+    text = REPORT_LABELS[key][language]
+    return text.format(**values) if values else text
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: float, language: Language, digits: int = 0) -> str:
+    if value != value:
+        return "–"
+    text = f"{value:,.{digits}f}"
+    if language == "es":
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text
+
+
+def gini(values: np.ndarray, weights: np.ndarray) -> float:
+    """Gini coefficient of ``values`` over units weighted by ``weights`` (0 = equal).
+
+    Examples
+    --------
+    >>> round(gini(np.array([1.0, 1.0]), np.array([1.0, 1.0])), 6)
+    0.0
+    """
+    order = np.argsort(values, kind="stable")
+    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
+    if w.sum() <= 0 or (v * w).sum() <= 0:
+        return 0.0
+    cum_w = np.concatenate([[0.0], np.cumsum(w) / w.sum()])
+    cum_vw = np.concatenate([[0.0], np.cumsum(v * w) / (v * w).sum()])
+    area = np.sum((cum_w[1:] - cum_w[:-1]) * (cum_vw[1:] + cum_vw[:-1]) / 2)
+    return float(1 - 2 * area)
+
+
+def _png(fig: plt.Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _coverage_chart(summary: pd.DataFrame, language: Language) -> str:
+    table = summary.dropna(subset=["pct_covered_after"]).sort_values("pct_covered_after")
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(table) + 1.2))
+    y = np.arange(len(table))
+    ax.barh(
+        y - 0.2,
+        table["pct_covered_before"],
+        height=0.4,
+        color="#bdbdbd",
+        label=_t("before", language),
+    )
+    ax.barh(
+        y + 0.2,
+        table["pct_covered_after"],
+        height=0.4,
+        color="#6a3d9a",
+        label=_t("after", language),
+    )
+    ax.set_yticks(y, table["locality"].astype(str).str.title())
+    ax.set_xlabel("%")
+    ax.legend(loc="lower right")
+    ax.set_title(_t("chart_coverage", language), fontsize=10)
+    return _png(fig)
+
+
+def _lorenz_chart(summary: pd.DataFrame, language: Language) -> tuple[str, float, float]:
+    table = summary.dropna(subset=["population"])
+    pop = table["population"].to_numpy(float)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="#999999", lw=1, label=_t("equality", language))
+    ginis = []
+    for col, colour, key in (
+        ("covered_before", "#bdbdbd", "before"),
+        ("covered_after", "#6a3d9a", "after"),
+    ):
+        rate = table[col].to_numpy(float) / np.maximum(pop, 1)
+        order = np.argsort(rate, kind="stable")
+        x = np.concatenate([[0], np.cumsum(pop[order]) / pop.sum()])
+        covered = table[col].to_numpy(float)[order]
+        y = np.concatenate([[0], np.cumsum(covered) / max(covered.sum(), 1e-12)])
+        g = gini(rate, pop)
+        ginis.append(g)
+        ax.plot(
+            x,
+            y,
+            color=colour,
+            lw=2,
+            label=f"{_t(key, language)} ({_t('gini', language)} {_num(g, language, 2)})",
+        )
+    ax.set_xlabel(_t("share_localities", language))
+    ax.set_ylabel(_t("share_covered", language))
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(_t("chart_lorenz", language), fontsize=9)
+    return _png(fig), ginis[0], ginis[1]
+
+
+def write_report(
+    results: Results, path: Path, *, summary: pd.DataFrame, map_png: Path, language: Language = "es"
+) -> None:
+    """Write ``report.html`` (self-contained) from a run and its published summary table."""
+    s = results.scenario
+    figures = results.summary
+    coverage_png = _coverage_chart(summary, language)
+    lorenz_png, gini_before, gini_after = _lorenz_chart(summary, language)
+    map_b64 = base64.b64encode(map_png.read_bytes()).decode("ascii")
+    rows = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{cell}</td>"
+            for cell in (
+                _esc(r["locality_code"]),
+                _esc(r["locality"]),
+                _num(r["population"], language),
+                _num(r["people_without_internet"], language),
+                _num(r["pct_covered_before"], language, 2),
+                _num(r["pct_covered_after"], language, 2),
+                _num(r["sites_selected"], language),
+            )
+        )
+        + "</tr>"
+        for r in summary.to_dict("records")
+    )
+    headers = "".join(
+        f"<th>{_esc(h)}</th>"
+        for h in (
+            "#",
+            label("locality", language),
+            label("population", language),
+            _t("without_internet", language),
+            label("pct_before", language),
+            label("pct_after", language),
+            _t("sites", language),
+        )
+    )
+    pct_before = figures["pct_people_covered_before"]
+    pct_after = figures["pct_people_covered_after"]
+    key = [
+        (_t("people", language), _num(figures["population"], language)),
+        (_t("without_internet", language), _num(figures["people_without_internet"], language)),
+        (
+            _t("covered_before", language),
+            f"{_num(figures['people_covered_before'], language)} "
+            f"({_num(pct_before, language, 2)} %)",
+        ),
+        (
+            _t("covered_after", language),
+            f"{_num(figures['people_covered_after'], language)} ({_num(pct_after, language, 2)} %)",
+        ),
+        (_t("sites", language), _num(figures["sites_selected"], language)),
+        (_t("cost", language), _num(figures["total_cost"], language, 1)),
+    ]
+    cards = "".join(
+        f'<div class="card"><div class="v">{v}</div><div class="k">{_esc(k)}</div></div>'
+        for k, v in key
+    )
+    groups = ", ".join(s.demand.groups) or "–"
+    if s.demand.rural_multiplier:
+        groups += ", rural"
+    files = ", ".join(sorted({p.name for p in results.input_files}))
+    method = _t(
+        "method_text",
+        language,
+        groups=groups,
+        size=f"{s.demand.cell_size_m:g}",
+        radius=f"{s.candidates.radius_m:g}",
+        method=s.method.algorithm,
+        model=s.method.resolved_model.replace("_", " "),
+        privacy=s.output.min_population,
+    )
+    title = f"{_t('report_title', language)}: {s.title}"
+    page = f"""<!DOCTYPE html>
+<html lang="{language}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_esc(title)}</title>
+<style>
+body {{ font-family: sans-serif; max-width: 1000px; margin: 2em auto; color: #222; }}
+h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.15em; border-bottom: 1px solid #ddd; }}
+.cards {{ display: flex; flex-wrap: wrap; gap: 12px; }}
+.card {{ background: #f5f3fa; border-radius: 6px; padding: 10px 14px; min-width: 180px; }}
+.card .v {{ font-size: 1.4em; font-weight: bold; color: #4a2a7a; }}
+.card .k {{ font-size: .85em; color: #555; }}
+table {{ border-collapse: collapse; width: 100%; font-size: .9em; }}
+th, td {{ border-bottom: 1px solid #eee; padding: 4px 6px; text-align: right; }}
+th:nth-child(2), td:nth-child(2) {{ text-align: left; }}
+img {{ max-width: 100%; }} .charts {{ display: flex; flex-wrap: wrap; gap: 12px; }}
+</style></head><body>
+<h1>{_esc(title)}</h1>
+<p>{_esc(s.territory.name)} · {_esc(label("generated", language))} {dt.date.today().isoformat()}
+ · Gini {_num(gini_before, language, 2)} → {_num(gini_after, language, 2)}</p>
+<h2>{_esc(_t("key_figures", language))}</h2><div class="cards">{cards}</div>
+<h2>{_esc(_t("by_locality", language))}</h2>
+<table><thead><tr>{headers}</tr></thead><tbody>{rows}</tbody></table>
+<div class="charts">
+<img alt="{_esc(_t("chart_coverage", language))}" src="data:image/png;base64,{coverage_png}">
+<img alt="{_esc(_t("chart_lorenz", language))}" src="data:image/png;base64,{lorenz_png}">
+</div>
+<h2>{_esc(_t("map", language))}</h2>
+<img alt="{_esc(_t("map", language))}" src="data:image/png;base64,{map_b64}">
+<h2>{_esc(_t("method", language))}</h2><p>{_esc(method)}</p>
+<h2>{_esc(_t("sources", language))}</h2><p>{_esc(_t("sources_text", language, files=files))}</p>
+</body></html>
+"""
+    path.write_text(page, encoding="utf-8")
