@@ -1,4 +1,4 @@
-"""Command line: ``connectivity run|validate SCENARIO``."""
+"""Command line: ``connectivity run|validate SCENARIO``, ``optimise``, ``compare A B``."""
 
 from __future__ import annotations
 
@@ -165,6 +165,16 @@ def _cmd_optimise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from connectivity.compare import write_comparison
+
+    a, b = Path(args.a), Path(args.b)
+    out = Path(args.out) if args.out else a.parent / f"compare_{a.name}_vs_{b.name}"
+    write_comparison(a, b, out)
+    print(f"comparison of {a} and {b} written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``connectivity`` command."""
     parser = argparse.ArgumentParser(
@@ -202,6 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a scenario without running it")
     common(validate)
     validate.set_defaults(func=_cmd_validate)
+    cmp_ = sub.add_parser("compare", help="compare two output folders side by side")
+    cmp_.add_argument("a", help="first output folder, e.g. maps/bogota_public_wifi")
+    cmp_.add_argument("b", help="second output folder, e.g. maps/bogota_equitable")
+    cmp_.add_argument("--out", help="folder for the comparison (default: beside A)")
+    cmp_.add_argument("-v", "--verbose", action="count", default=0)
+    cmp_.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=-1)
+    cmp_.set_defaults(func=_cmd_compare)
     opt = sub.add_parser(
         "optimise",
         help="choose sites on your own demand and candidate layers",

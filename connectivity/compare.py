@@ -1,0 +1,150 @@
+"""Compare two finished runs: ``connectivity compare maps/A maps/B``.
+
+Reads what two runs wrote (``run.json``, ``selected_sites.csv``, ``summary_by_locality.csv``)
+and writes, into a new folder, a side-by-side table of the key figures, a table of sites per
+locality and a map of the sites that differ. Like every output, the folder is written in full
+or not at all.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import folium
+import pandas as pd
+
+from connectivity.errors import InputFileError, OutputError
+
+logger = logging.getLogger(__name__)
+
+_NEEDED = ("run.json", "selected_sites.csv", "summary_by_locality.csv")
+
+
+def _read_run(folder: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    missing = [name for name in _NEEDED if not (folder / name).exists()]
+    if missing:
+        raise InputFileError(
+            f"{folder}: not a connectivity output folder (missing {', '.join(missing)})"
+        )
+    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+    sites = pd.read_csv(folder / "selected_sites.csv", dtype={"site_id": str})
+    summary = pd.read_csv(folder / "summary_by_locality.csv", dtype={"locality_code": str})
+    return run, sites, summary
+
+
+def compare_runs(a: Path, b: Path) -> dict[str, pd.DataFrame]:
+    """Return the comparison tables of two output folders.
+
+    Returns
+    -------
+    dict
+        ``figures`` (one row per key figure, a column per run and the difference),
+        ``by_locality`` (people covered and sites per locality in each run) and ``sites``
+        (every selected site with the runs that chose it).
+    """
+    run_a, sites_a, sum_a = _read_run(a)
+    run_b, sites_b, sum_b = _read_run(b)
+    name_a, name_b = run_a["scenario"]["name"], run_b["scenario"]["name"]
+    if name_a == name_b:
+        name_a, name_b = f"A {name_a}", f"B {name_b}"
+    keys = [
+        "population",
+        "people_without_internet",
+        "people_covered_before",
+        "people_covered_after",
+        "pct_people_covered_after",
+        "pct_weight_covered_after",
+        "sites_selected",
+        "total_cost",
+    ]
+    figures = pd.DataFrame(
+        {
+            "figure": keys,
+            name_a: [run_a["summary"].get(k) for k in keys],
+            name_b: [run_b["summary"].get(k) for k in keys],
+        }
+    )
+    figures["difference"] = (figures[name_b] - figures[name_a]).round(3)
+    cols = ["locality_code", "locality", "covered_after", "pct_covered_after", "sites_selected"]
+    by_locality = sum_a[cols].merge(
+        sum_b[cols].drop(columns="locality"),
+        on="locality_code",
+        how="outer",
+        suffixes=(f" {name_a}", f" {name_b}"),
+    )
+    keep = ["site_id", "name", "type", "locality", "lon", "lat"]
+    sites = sites_a[[*keep, "rank"]].merge(
+        sites_b[[*keep, "rank"]], on=keep, how="outer", suffixes=(f" {name_a}", f" {name_b}")
+    )
+    in_a = sites[f"rank {name_a}"].notna()
+    in_b = sites[f"rank {name_b}"].notna()
+    sites["chosen_by"] = "both"
+    sites.loc[in_a & ~in_b, "chosen_by"] = name_a
+    sites.loc[in_b & ~in_a, "chosen_by"] = name_b
+    return {"figures": figures, "by_locality": by_locality, "sites": sites}
+
+
+def _difference_map(sites: pd.DataFrame) -> folium.Map:
+    colours = {"both": "#999999"}
+    palette = ["#1b9e77", "#d95f02"]
+    for value in sites["chosen_by"].unique():
+        if value != "both":
+            colours[value] = palette[len(colours) - 1]
+    fmap = folium.Map(prefer_canvas=True)
+    if len(sites):
+        fmap.fit_bounds(
+            [[sites["lat"].min(), sites["lon"].min()], [sites["lat"].max(), sites["lon"].max()]]
+        )
+    for value, group in sites.groupby("chosen_by"):
+        layer = folium.FeatureGroup(name=html.escape(str(value)))
+        for row in group.to_dict("records"):
+            folium.CircleMarker(
+                [row["lat"], row["lon"]],
+                radius=5,
+                color=colours[str(value)],
+                fill=True,
+                fill_opacity=0.9,
+                tooltip=folium.Tooltip(html.escape(f"{row['name']} ({row['type']}) — {value!s}")),
+            ).add_to(layer)
+        layer.add_to(fmap)
+    folium.LayerControl(collapsed=False).add_to(fmap)
+    return fmap
+
+
+def write_comparison(a: Path, b: Path, out: Path) -> list[Path]:
+    """Compare runs ``a`` and ``b`` and write the comparison into ``out`` (all or nothing).
+
+    Files: ``comparison.csv``, ``by_locality.csv``, ``sites.csv`` and ``differences.html``.
+
+    Raises
+    ------
+    InputFileError
+        A folder is not a connectivity output folder.
+    OutputError
+        ``out`` exists and is not an earlier comparison.
+    """
+    tables = compare_runs(Path(a), Path(b))
+    out = Path(out).resolve()
+    if out.exists() and any(out.iterdir()) and not (out / "comparison.csv").exists():
+        raise OutputError(f"{out}: the folder holds other files; choose a new folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        tables["figures"].to_csv(tmp / "comparison.csv", index=False, lineterminator="\n")
+        tables["by_locality"].to_csv(tmp / "by_locality.csv", index=False, lineterminator="\n")
+        tables["sites"].to_csv(tmp / "sites.csv", index=False, lineterminator="\n")
+        _difference_map(tables["sites"]).save(str(tmp / "differences.html"))
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.replace(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    logger.info("compare: %s vs %s written to %s", a, b, out)
+    return [out / n for n in ("comparison.csv", "by_locality.csv", "sites.csv", "differences.html")]
