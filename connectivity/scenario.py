@@ -218,11 +218,13 @@ class OutputSpec:
     """Where outputs go (``<folder>/<scenario name>/``), their language, a privacy threshold.
 
     No published figure describes fewer than ``min_population`` people (0 turns this off).
+    ``crs`` is the CRS of the GeoPackage and GeoParquet layers (EPSG:4326 on request).
     """
 
     folder: Path = Path("maps")
     language: Language = "es"
     min_population: int = 10
+    crs: str = "EPSG:9377"
 
 
 @dataclass(kw_only=True)
@@ -493,6 +495,12 @@ def _check_values(s: Scenario) -> list[str]:
         )
     positive("demand.cell_size_m", s.demand.cell_size_m)
     non_negative("output.min_population", s.output.min_population)
+    try:
+        from pyproj import CRS
+
+        CRS.from_user_input(s.output.crs)
+    except Exception:  # pyproj raises CRSError, but also others for odd input
+        problems.append(f"output.crs: {s.output.crs!r} is not a CRS pyproj understands")
     non_negative("demand.snap_distance_m", s.demand.snap_distance_m)
     non_negative("demand.rural_multiplier", s.demand.rural_multiplier)
     for gname, group in s.demand.groups.items():

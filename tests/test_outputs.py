@@ -36,8 +36,14 @@ def test_geopackage_layers_have_crs(written: Path) -> None:
         "candidates",
         "selected_sites",
         "gaps",
+        "layer_styles",
     }
-    for layer in layers:
+    styles = pyogrio.read_dataframe(written / "connectivity.gpkg", layer="layer_styles")
+    assert set(styles["f_table_name"]) == layers - {"layer_styles"}
+    assert styles["styleQML"].str.contains("<renderer-v2").all()
+    meta = pyogrio.read_info(written / "connectivity.gpkg", layer="localities")["dataset_metadata"]
+    assert meta["scenario"] == "bogota_subset" and "sectores.gpkg=" in meta["inputs_sha256"]
+    for layer in layers - {"layer_styles"}:
         gdf = gpd.read_file(written / "connectivity.gpkg", layer=layer)
         assert gdf.crs is not None and gdf.crs.to_epsg() == 9377, layer
     gaps = gpd.read_file(written / "connectivity.gpkg", layer="gaps")
@@ -177,3 +183,15 @@ def test_geoparquet_layers(written: Path) -> None:
     )
     cells = gpd.read_parquet(written / "geoparquet" / "demand_cells.parquet")
     assert cells.crs.to_epsg() == 9377
+
+
+def test_output_crs_on_request(subset_results, tmp_path: Path) -> None:
+    scenario = dataclasses.replace(
+        subset_results.scenario,
+        output=dataclasses.replace(subset_results.scenario.output, crs="EPSG:4326"),
+    )
+    out = tmp_path / "wgs84"
+    write_outputs(dataclasses.replace(subset_results, scenario=scenario), out)
+    gaps = gpd.read_file(out / "connectivity.gpkg", layer="gaps")
+    assert gaps.crs.to_epsg() == 4326
+    assert gpd.read_parquet(out / "geoparquet" / "selected_sites.parquet").crs.to_epsg() == 4326

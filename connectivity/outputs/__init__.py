@@ -149,8 +149,21 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
             bar.update(1)
 
     pub = published(results)
-    step("connectivity.gpkg", lambda: write_geopackage(pub.layers, folder / "connectivity.gpkg"))
-    step("geoparquet", lambda: write_geoparquet(pub.layers, folder / "geoparquet"))
+    crs = results.scenario.output.crs
+    layers = {name: layer.to_crs(crs) for name, layer in pub.layers.items()}
+    facts = {
+        "connectivity_version": __version__,
+        "scenario": results.scenario.name,
+        "scenario_title": results.scenario.title,
+        "privacy_min_population": str(pub.min_population),
+        "inputs_sha256": "; ".join(f"{p.name}={file_sha256(p)}" for p in results.input_files),
+        "manifest": "run.json beside this file",
+    }
+    step(
+        "connectivity.gpkg",
+        lambda: write_geopackage(layers, folder / "connectivity.gpkg", metadata=facts),
+    )
+    step("geoparquet", lambda: write_geoparquet(layers, folder / "geoparquet"))
     step(
         "selected_sites.csv",
         lambda: _csv(pub.selected, folder / "selected_sites.csv"),
@@ -308,18 +321,26 @@ def published(results: Results) -> Published:
     )
 
 
-def write_geopackage(layers: dict[str, gpd.GeoDataFrame], path: Path) -> None:
-    """Write layers to one GeoPackage (each with its CRS), with a fixed timestamp.
+def write_geopackage(
+    layers: dict[str, gpd.GeoDataFrame], path: Path, *, metadata: dict[str, str] | None = None
+) -> None:
+    """Write layers to one GeoPackage (each with its CRS), with QGIS styles and metadata.
 
-    GDAL stamps each table with the current time; ``OGR_CURRENT_DATE`` pins it so that the
-    same run gives the same file.
+    A ``layer_styles`` table holds a default QGIS style per layer; ``metadata`` (the run
+    manifest's key facts) goes into the GeoPackage's dataset metadata. GDAL stamps each table
+    with the current time; ``OGR_CURRENT_DATE`` pins it so that the same run gives the same file.
     """
     import pyogrio
 
+    from connectivity.outputs.styles import layer_styles_table
+
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
     try:
-        for name, layer in layers.items():
-            layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio")
+        for i, (name, layer) in enumerate(layers.items()):
+            extra = {"dataset_metadata": metadata} if metadata and i == 0 else {}
+            layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio", **extra)
+        styles = layer_styles_table(list(layers))
+        pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG")
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
