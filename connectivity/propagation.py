@@ -288,3 +288,72 @@ def coverage_class(power_dbm: np.ndarray, *, basic_dbm: float, good_dbm: float) 
         )
     p = np.asarray(power_dbm, dtype=float)
     return np.where(p >= good_dbm, 2, np.where(p >= basic_dbm, 1, 0)).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A log-distance model fitted to measured samples.
+
+    ``loss_db(d) = intercept_db + 10 * exponent * log10(d / 1 m)``; ``rmse_db`` is the fit
+    error on the samples, ``n_samples`` how many were used.
+    """
+
+    exponent: float
+    intercept_db: float
+    rmse_db: float
+    n_samples: int
+
+    def loss_db(self, distance_m: ArrayLike) -> np.ndarray:
+        """Path loss of the fitted model."""
+        d = np.maximum(np.asarray(distance_m, dtype=float), 1.0)
+        return np.asarray(self.intercept_db + 10 * self.exponent * np.log10(d))
+
+
+def calibrate_log_distance(
+    distance_m: ArrayLike, received_dbm: ArrayLike, *, transmit_power_dbm: float
+) -> Calibration:
+    """Fit the log-distance exponent and intercept to measured signal samples.
+
+    Uses scikit-learn's :class:`~sklearn.linear_model.HuberRegressor`, robust to the outliers
+    that drive tests and crowd-sourced measurements contain (a reading behind a wall, a
+    mislocated sample).
+
+    Parameters
+    ----------
+    distance_m
+        Distance of each sample from the transmitter.
+    received_dbm
+        Received signal strength of each sample.
+    transmit_power_dbm
+        Transmitter power (EIRP), so that loss = power - received.
+
+    Raises
+    ------
+    PropagationRangeError
+        Fewer than 10 usable samples, or distances that do not vary.
+    """
+    from sklearn.linear_model import HuberRegressor
+
+    d = np.asarray(distance_m, dtype=float)
+    rx = np.asarray(received_dbm, dtype=float)
+    ok = np.isfinite(d) & np.isfinite(rx) & (d >= 1.0)
+    if ok.sum() < 10:
+        raise PropagationRangeError(
+            f"calibration: {int(ok.sum())} usable samples (finite, at least 1 m away); need 10"
+        )
+    x = 10 * np.log10(d[ok])
+    if np.ptp(x) < 1.0:
+        raise PropagationRangeError("calibration: the samples' distances barely vary")
+    loss = transmit_power_dbm - rx[ok]
+    model = HuberRegressor().fit(x.reshape(-1, 1), loss)
+    fitted = model.predict(x.reshape(-1, 1))
+    rmse = float(np.sqrt(np.mean((fitted - loss) ** 2)))
+    result = Calibration(float(model.coef_[0]), float(model.intercept_), rmse, int(ok.sum()))
+    logger.info(
+        "propagation: calibrated exponent %.2f, intercept %.1f dB, RMSE %.1f dB on %d samples",
+        result.exponent,
+        result.intercept_db,
+        result.rmse_db,
+        result.n_samples,
+    )
+    return result

@@ -103,3 +103,25 @@ def test_coverage_classes() -> None:
     ).tolist() == [0, 1, 2]
     with pytest.raises(PropagationRangeError, match="must not be below basic"):
         coverage_class(np.zeros(1), basic_dbm=-80.0, good_dbm=-100.0)
+
+
+def test_calibration_recovers_known_parameters() -> None:
+    from connectivity.propagation import calibrate_log_distance
+
+    rng = np.random.default_rng(11)
+    d = rng.uniform(5, 400, 500)
+    true_loss = 40.0 + 10 * 3.2 * np.log10(d)
+    rx = 20.0 - true_loss + rng.normal(0, 4.0, d.size)
+    rx[:15] -= 35.0  # a few readings behind walls: outliers
+    fit = calibrate_log_distance(d, rx, transmit_power_dbm=20.0)
+    assert fit.exponent == pytest.approx(3.2, abs=0.15)
+    assert fit.intercept_db == pytest.approx(40.0, abs=2.5)
+    assert 3.0 < fit.rmse_db < 10.0
+    assert float(fit.loss_db(100.0)) == pytest.approx(40 + 64, abs=3)
+
+
+def test_calibration_needs_enough_samples() -> None:
+    from connectivity.propagation import calibrate_log_distance
+
+    with pytest.raises(PropagationRangeError, match="3 usable samples"):
+        calibrate_log_distance([10, 20, 30], [-60, -70, -75], transmit_power_dbm=20)
