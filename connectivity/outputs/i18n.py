@@ -54,6 +54,67 @@ LABELS: dict[str, dict[str, str]] = {
     "km": {"es": "km", "en": "km"},
     "north": {"es": "N", "en": "N"},
     "no_data": {"es": "sin datos", "en": "no data"},
+    # the report
+    "report_title": {"es": "Informe del plan", "en": "Plan report"},
+    "key_figures": {"es": "Cifras clave", "en": "Key figures"},
+    "people": {"es": "Personas (censo 2018)", "en": "People (2018 census)"},
+    "without_internet": {
+        "es": "Personas sin internet en el hogar",
+        "en": "People without home internet",
+    },
+    "covered_before": {
+        "es": "Con cobertura Wi-Fi pública antes",
+        "en": "With public Wi-Fi coverage before",
+    },
+    "covered_after": {
+        "es": "Con cobertura Wi-Fi pública después",
+        "en": "With public Wi-Fi coverage after",
+    },
+    "sites": {"es": "Sitios propuestos", "en": "Proposed sites"},
+    "cost": {"es": "Costo (unidades del escenario)", "en": "Cost (scenario units)"},
+    "by_locality": {"es": "Por localidad", "en": "By locality"},
+    "chart_coverage": {
+        "es": "Cobertura antes y después por localidad (% de la población)",
+        "en": "Coverage before and after by locality (% of people)",
+    },
+    "chart_lorenz": {
+        "es": "Distribución de la cobertura entre localidades (curva de Lorenz)",
+        "en": "Distribution of coverage across localities (Lorenz curve)",
+    },
+    "gini": {"es": "Gini", "en": "Gini"},
+    "before": {"es": "Antes", "en": "Before"},
+    "after": {"es": "Después", "en": "After"},
+    "equality": {"es": "Igualdad", "en": "Equality"},
+    "share_localities": {
+        "es": "Proporción acumulada de personas",
+        "en": "Cumulative share of people",
+    },
+    "share_covered": {
+        "es": "Proporción acumulada de personas cubiertas",
+        "en": "Cumulative share of people covered",
+    },
+    "map": {"es": "Mapa general", "en": "Overview map"},
+    "method": {"es": "Método", "en": "Method"},
+    "method_text": {
+        "es": "La población del censo se reparte en celdas de {size} m según el área. La demanda "
+        "de cada celda son las personas sin internet en el hogar multiplicadas por un factor "
+        "de prioridad ({groups}). Una "
+        "celda está cubierta si su centro queda a {radius} m o menos de un sitio Wi-Fi. Los "
+        "sitios se eligen con el método «{method}» ({model}). Cifras de menos de {privacy} "
+        "personas no se publican.",
+        "en": "Census population is spread onto {size} m cells by area. A cell's demand is its "
+        "people without home internet times a priority factor ({groups}). A cell is "
+        "covered when its centre lies "
+        "within {radius} m of a Wi-Fi site. Sites are chosen with the '{method}' method "
+        "({model}). Figures for fewer than {privacy} people are not published.",
+    },
+    "sources": {"es": "Fuentes de datos", "en": "Data sources"},
+    "sources_text": {
+        "es": "Archivos de entrada: {files}. Su huella SHA-256 está en run.json; editor, licencia "
+        "y advertencias de cada uno, en el SOURCES.md junto a los datos.",
+        "en": "Input files: {files}. Their SHA-256 is in run.json; each one's publisher, licence "
+        "and caveats are in the SOURCES.md beside the data.",
+    },
 }
 
 
