@@ -29,6 +29,17 @@ logger = logging.getLogger(__name__)
 _CACHE_VERSION = 1
 
 
+def default_cache_dir() -> Path:
+    """Folder for cached street graphs: ``$CONNECTIVITY_CACHE_DIR``, else the user's cache."""
+    import os
+
+    env = os.environ.get("CONNECTIVITY_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "connectivity"
+
+
 def street_graph_from_osm(
     osm_path: Path, *, metric_crs: str, cache_dir: Path | None = None
 ) -> nx.MultiDiGraph:

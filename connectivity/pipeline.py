@@ -306,7 +306,7 @@ def run_scenario(
         if c.reach == "walking":
             assert c.network is not None
             streets = network.street_graph_from_osm(
-                c.network, metric_crs=metric, cache_dir=scenario.output.folder / ".cache"
+                c.network, metric_crs=metric, cache_dir=network.default_cache_dir()
             )
             files.append(c.network)
             matrix = network.walking_coverage(

@@ -45,6 +45,14 @@ def write_scenario(folder: Path, data: dict[str, Any], name: str = "scenario.yam
     return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the street-graph cache of the tests out of the user's cache folder."""
+    import os
+
+    os.environ["CONNECTIVITY_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def subset_scenario() -> Scenario:
     return load_scenario(SUBSET_SCENARIO)
