@@ -195,3 +195,10 @@ def test_output_crs_on_request(subset_results, tmp_path: Path) -> None:
     gaps = gpd.read_file(out / "connectivity.gpkg", layer="gaps")
     assert gaps.crs.to_epsg() == 4326
     assert gpd.read_parquet(out / "geoparquet" / "selected_sites.parquet").crs.to_epsg() == 4326
+
+
+def test_atlas_has_a_page_per_locality(written: Path) -> None:
+    atlas = written / "atlas"
+    assert sorted(p.name for p in atlas.glob("*.png")) == ["03.png", "14.png", "17.png", "20.png"]
+    pdf = (atlas / "atlas.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") >= 4

@@ -38,6 +38,7 @@ OUTPUT_FILES = [
     "summary_by_locality.csv",
     "map.html",
     "map.png",
+    "atlas",
     "report.html",
     "run.json",
 ]
@@ -141,7 +142,7 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
     bar = progress("writing outputs", len(output_files(results))) if progress else None
     seconds: dict[str, float] = {}
 
-    def step(name: str, func: Callable[[], None]) -> None:
+    def step(name: str, func: Callable[[], object]) -> None:
         start = time.perf_counter()
         func()
         seconds[name] = round(time.perf_counter() - start, 3)
@@ -182,6 +183,7 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
         "map.png",
         lambda: figures.write_overview_png(results, folder / "map.png", language=language),
     )
+    step("atlas", lambda: figures.write_atlas(results, folder / "atlas", language=language))
     step(
         "report.html",
         lambda: report.write_report(

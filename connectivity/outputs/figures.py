@@ -121,6 +121,74 @@ def _panel(
     _scale_bar(ax, language)
 
 
+def _legend(fig: plt.Figure, breaks: np.ndarray, results: Results, language: Language) -> None:
+    b = [int(v) for v in breaks]
+    ranges = [f"< {b[0]}", f"{b[0]}–{b[1]}", f"{b[1]}–{b[2]}", f"≥ {b[2]}"]
+    handles: list[Any] = [
+        Patch(color=c, label=r) for c, r in zip(DENSITY_COLOURS, ranges, strict=True)
+    ]
+    handles += [
+        Patch(color=NEW_COLOUR, label=label("newly_covered", language)),
+        Line2D([], [], color=WIFI_COLOUR, marker="o", lw=0, label=label("existing_wifi", language)),
+        Line2D(
+            [], [], color=SITE_COLOUR, marker="^", lw=0, label=label("selected_sites", language)
+        ),
+    ]
+    size = f"{results.scenario.demand.cell_size_m:g}"
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=4,
+        fontsize=9,
+        frameon=False,
+        title=label("density_legend", language, size=size),
+    )
+
+
+def write_atlas(results: Results, folder: Path, *, language: Language = "es") -> list[Path]:
+    """Write one static map per area (PNG) and all of them as a multi-page ``atlas.pdf``.
+
+    Each page has the area's uncovered demand, newly covered cells, existing Wi-Fi and chosen
+    sites (numbered by rank), with a scale bar, a north arrow and the legend.
+    """
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    folder.mkdir()
+    cells = results.cells
+    breaks = density_breaks(cells["people_without_internet"].to_numpy())
+    pad = results.scenario.demand.cell_size_m * 3
+    written = []
+    with PdfPages(folder / "atlas.pdf", metadata={"CreationDate": None, "ModDate": None}) as pdf:
+        for area in results.territory.areas.itertuples(index=False):
+            x0, y0, x1, y1 = area.geometry.bounds
+            fig, ax = plt.subplots(figsize=(8.27, 11.0))
+            _panel(
+                ax,
+                results,
+                (x0 - pad, y0 - pad, x1 + pad, y1 + pad),
+                breaks,
+                language,
+                label_sites=200,
+            )
+            results.territory.areas.loc[
+                results.territory.areas["area_code"] == area.area_code
+            ].boundary.plot(ax=ax, color="black", linewidth=1.6, zorder=3)
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            ax.set_title(
+                f"{area.area_code} {str(area.area_name).title()} — {results.scenario.title}",
+                fontsize=11,
+            )
+            _legend(fig, breaks, results, language)
+            fig.tight_layout(rect=(0, 0.08, 1, 1))
+            path = folder / f"{area.area_code}.png"
+            fig.savefig(path, dpi=90)
+            pdf.savefig(fig)
+            plt.close(fig)
+            written.append(path)
+    return [*written, folder / "atlas.pdf"]
+
+
 def write_overview_png(results: Results, path: Path, *, language: Language = "es") -> None:
     """Write a two-panel static map: the whole territory and a zoom on the populated core."""
     cells = results.cells
@@ -140,26 +208,7 @@ def write_overview_png(results: Results, path: Path, *, language: Language = "es
     _panel(axes[1], results, zoom, breaks, language, label_sites=20)
     axes[1].set_title(label("urban_zoom", language), fontsize=10)
     s = results.scenario
-    b = [int(v) for v in breaks]
-    ranges = [f"< {b[0]}", f"{b[0]}–{b[1]}", f"{b[1]}–{b[2]}", f"≥ {b[2]}"]
-    handles: list[Any] = [
-        Patch(color=c, label=r) for c, r in zip(DENSITY_COLOURS, ranges, strict=True)
-    ]
-    handles += [
-        Patch(color=NEW_COLOUR, label=label("newly_covered", language)),
-        Line2D([], [], color=WIFI_COLOUR, marker="o", lw=0, label=label("existing_wifi", language)),
-        Line2D(
-            [], [], color=SITE_COLOUR, marker="^", lw=0, label=label("selected_sites", language)
-        ),
-    ]
-    fig.legend(
-        handles=handles,
-        loc="lower center",
-        ncol=4,
-        fontsize=9,
-        frameon=False,
-        title=label("density_legend", language, size=f"{s.demand.cell_size_m:g}"),
-    )
+    _legend(fig, breaks, results, language)
     fig.suptitle(f"{label('title', language)}: {s.title} — {s.territory.name}", fontsize=13)
     fig.text(
         0.99,
