@@ -150,6 +150,7 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
             bar.update(1)
 
     pub = published(results)
+    hashes = {p: file_sha256(p) for p in results.input_files}  # once, for gpkg and run.json
     crs = results.scenario.output.crs
     layers = {name: layer.to_crs(crs) for name, layer in pub.layers.items()}
     facts = {
@@ -157,7 +158,7 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
         "scenario": results.scenario.name,
         "scenario_title": results.scenario.title,
         "privacy_min_population": str(pub.min_population),
-        "inputs_sha256": "; ".join(f"{p.name}={file_sha256(p)}" for p in results.input_files),
+        "inputs_sha256": "; ".join(f"{p.name}={digest}" for p, digest in hashes.items()),
         "manifest": "run.json beside this file",
     }
     step(
@@ -196,7 +197,7 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
     )
     for name, table in results.tables.items():
         step(f"{name}.csv", functools.partial(_csv, table, folder / f"{name}.csv"))
-    step("run.json", lambda: write_manifest(results, folder, seconds, pub))
+    step("run.json", lambda: write_manifest(results, folder, seconds, pub, hashes))
     if bar is not None:
         bar.close()
 
@@ -285,9 +286,8 @@ def published(results: Results) -> Published:
     threshold = results.scenario.output.min_population
     groups = results.scenario.demand.groups
     group_cols = tuple(name if g.kind == "count" else f"{name}_share" for name, g in groups.items())
-    summary, n_summary = suppress_small(
-        summary_by_locality(results), summary_by_locality(results)["population"], threshold
-    )
+    full_summary = summary_by_locality(results)
+    summary, n_summary = suppress_small(full_summary, full_summary["population"], threshold)
     table = selected_sites_table(results)
     selected, n_sites = suppress_small(table, table["new_people_covered"], threshold)
     sel_layer, _ = suppress_small(
@@ -355,7 +355,11 @@ def write_geoparquet(layers: dict[str, gpd.GeoDataFrame], folder: Path) -> None:
 
 
 def write_manifest(
-    results: Results, folder: Path, output_seconds: dict[str, float], pub: Published
+    results: Results,
+    folder: Path,
+    output_seconds: dict[str, float],
+    pub: Published,
+    hashes: dict[Path, str],
 ) -> None:
     """Write ``run.json``: version, scenario, input checksums, counts, timings, outputs."""
     import geopandas
@@ -364,7 +368,7 @@ def write_manifest(
 
     s = results.scenario
     inputs = [
-        {"path": str(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+        {"path": str(p), "bytes": p.stat().st_size, "sha256": hashes[p]}
         for p in results.input_files
     ]
     manifest: dict[str, Any] = {
