@@ -8,6 +8,7 @@ Language = Literal["es", "en"]
 
 LABELS: dict[str, dict[str, str]] = {
     "localities": {"es": "Localidades", "en": "Localities"},
+    "search_locality": {"es": "Buscar localidad…", "en": "Find a locality…"},
     "locality": {"es": "Localidad", "en": "Locality"},
     "existing_wifi": {"es": "Zonas Wi-Fi existentes", "en": "Existing Wi-Fi zones"},
     "selected_sites": {

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
+from folium.plugins import Search
 from jinja2 import Template
 
 from connectivity.outputs.i18n import Language, label
@@ -115,7 +116,7 @@ def build_map(
         }
     )
     loc_gdf = gpd.GeoDataFrame(props, geometry=areas.geometry.simplify(0.0002).to_numpy(), crs=wgs)
-    folium.GeoJson(
+    localities_layer = folium.GeoJson(
         loc_gdf,
         name=label("localities", language),
         style_function=lambda f: {
@@ -135,6 +136,14 @@ def build_map(
         ),
     ).add_to(fmap)
     colours.add_to(fmap)
+    # find a locality by name: the search box zooms to it
+    Search(
+        layer=localities_layer,
+        search_label="name",
+        position="topleft",
+        placeholder=label("search_locality", language),
+        collapsed=False,
+    ).add_to(fmap)
 
     # uncovered demand before / after, in four density classes
     values = cells["people_without_internet"].to_numpy()
