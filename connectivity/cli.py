@@ -111,25 +111,16 @@ def _cmd_optimise(args: argparse.Namespace) -> int:
         if args.budget is not None
         else "maximal_covering"
     )
-    cls: Any = {
-        "maximal_covering": optimise.MaximalCovering,
-        "budgeted": optimise.BudgetedMaximalCovering,
-        "set_covering": optimise.SetCovering,
-    }[model_name]
-    target = {
-        "maximal_covering": args.sites,
-        "budgeted": args.budget,
-        "set_covering": args.target_coverage,
-    }[model_name]
     if args.sites is not None and args.sites > len(sites):
         raise LayerError(f"--sites {args.sites} is more than the {len(sites)} candidates")
-    model = cls.from_geodataframe(
-        demand,
-        sites,
-        "__w",
-        args.radius_m,
-        target,
-        cost_column="__c" if args.cost_column else None,
+    model = optimise.build_model(
+        model_name,
+        optimise.quality_from_geodataframes(demand, sites, args.radius_m),
+        demand["__w"].to_numpy(dtype=float),
+        k=args.sites,
+        budget=args.budget,
+        target_share=args.target_coverage,
+        costs=sites["__c"].to_numpy(dtype=float) if args.cost_column else None,
     )
     model.solve(args.method, time_limit_s=args.time_limit, mip_gap=args.mip_gap)
     sol = model.solution

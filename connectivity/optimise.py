@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 import numpy as np
 from scipy import sparse
@@ -159,6 +159,38 @@ def coverage_from_distances(
     return sparse.csr_array((q, (coo.row[keep], coo.col[keep])), shape=d.shape)
 
 
+def quality_from_geodataframes(
+    demand: object,
+    sites: object,
+    service_radius: float,
+    *,
+    decay: Literal["binary", "linear"] = "binary",
+) -> sparse.csr_array:
+    """Return the site × demand coverage qualities of two GeoDataFrames in one metric CRS.
+
+    Raises
+    ------
+    OptimisationError
+        The inputs are not GeoDataFrames, or their CRSs differ (both are shown).
+    """
+    import geopandas as gpd
+    from scipy.spatial import cKDTree
+
+    if not isinstance(demand, gpd.GeoDataFrame) or not isinstance(sites, gpd.GeoDataFrame):
+        raise OptimisationError("demand and sites must be GeoDataFrames")
+    if demand.crs is None or sites.crs is None or demand.crs != sites.crs:
+        raise OptimisationError(
+            f"demand and sites must share one projected CRS (demand: {demand.crs}, "
+            f"sites: {sites.crs})"
+        )
+    dxy = np.column_stack([demand.geometry.centroid.x, demand.geometry.centroid.y])
+    sxy = np.column_stack([sites.geometry.x, sites.geometry.y])
+    dist = cKDTree(sxy).sparse_distance_matrix(
+        cKDTree(dxy), service_radius, output_type="coo_matrix"
+    )
+    return coverage_from_distances(sparse.csr_array(dist), service_radius, decay=decay)
+
+
 def _as_quality(matrix: sparse.sparray | sparse.spmatrix | np.ndarray) -> sparse.csr_array:
     m = sparse.csr_array(matrix, dtype=float)
     m.sum_duplicates()
@@ -265,8 +297,8 @@ class _CoverageModel:
     @classmethod
     def from_geodataframe(
         cls,
-        demand: object,
-        sites: object,
+        demand: Any,
+        sites: Any,
         weight_column: str,
         service_radius: float,
         *args: float,
@@ -275,25 +307,11 @@ class _CoverageModel:
         **kwargs: object,
     ) -> Self:
         """Build the model from point GeoDataFrames of demand and sites (same metric CRS)."""
-        import geopandas as gpd
-        from scipy.spatial import cKDTree
-
-        if not isinstance(demand, gpd.GeoDataFrame) or not isinstance(sites, gpd.GeoDataFrame):
-            raise OptimisationError("demand and sites must be GeoDataFrames")
-        if demand.crs is None or sites.crs is None or demand.crs != sites.crs:
-            raise OptimisationError(
-                f"demand and sites must share one projected CRS (demand: {demand.crs}, "
-                f"sites: {sites.crs})"
-            )
-        dxy = np.column_stack([demand.geometry.centroid.x, demand.geometry.centroid.y])
-        sxy = np.column_stack([sites.geometry.x, sites.geometry.y])
-        dist = cKDTree(sxy).sparse_distance_matrix(
-            cKDTree(dxy), service_radius, output_type="coo_matrix"
-        )
-        quality = coverage_from_distances(sparse.csr_array(dist), service_radius, decay=decay)
+        quality = quality_from_geodataframes(demand, sites, service_radius, decay=decay)
         if cost_column is not None:
             kwargs["costs"] = sites[cost_column].to_numpy(dtype=float)
-        return cls(quality, demand[weight_column].to_numpy(dtype=float), *args, **kwargs)  # type: ignore[arg-type]
+        weights = demand[weight_column].to_numpy(dtype=float)
+        return cls(quality, weights, *args, **kwargs)  # type: ignore[arg-type]
 
     # -- shared pieces --------------------------------------------------------------------------
 
@@ -596,9 +614,21 @@ class _CoverageModel:
     def _merged_cells(self) -> tuple[sparse.csr_array, np.ndarray, np.ndarray, list[np.ndarray]]:
         """Merge cells with identical coverage columns, existing coverage and group membership.
 
+        Computed once per set of limits (the LP bound, the MILP and the Lagrangian bound all
+        use it).
+
         Returns the merged cell × site quality matrix, merged weights, merged existing coverage
         and, for every limit, the merged cells' membership masks.
         """
+        key = tuple(id(limit) for limit in self.limits)
+        cached = getattr(self, "_merged_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        result = self._merge_cells()
+        self._merged_cache = (key, result)
+        return result
+
+    def _merge_cells(self) -> tuple[sparse.csr_array, np.ndarray, np.ndarray, list[np.ndarray]]:
         cols = self.matrix.T.tocsr()  # cell × site
         cols.sort_indices()
         open_cells = (np.diff(cols.indptr) > 0) & (self.existing < 1.0) & (self.weights > 0)

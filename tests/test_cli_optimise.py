@@ -32,17 +32,16 @@ def _run(capsys, *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
+def _layers(demand: Path, sites: Path) -> list[str]:
+    return ["--demand", str(demand), "--crs", "EPSG:9377", "--candidates", str(sites)]
+
+
 def test_exact_k_sites_json(layers, tmp_path: Path, capsys) -> None:
     demand, sites = layers
     out = tmp_path / "chosen.csv"
     code, stdout, _ = _run(
         capsys,
-        "--demand",
-        str(demand),
-        "--crs",
-        "EPSG:9377",
-        "--candidates",
-        str(sites),
+        *_layers(demand, sites),
         "--radius-m",
         "80",
         "--sites",
@@ -71,12 +70,7 @@ def test_budget_and_target_write_vector_files(layers, tmp_path: Path, capsys) ->
     out = tmp_path / "chosen.gpkg"
     code, stdout, _ = _run(
         capsys,
-        "--demand",
-        str(demand),
-        "--crs",
-        "EPSG:9377",
-        "--candidates",
-        str(sites),
+        *_layers(demand, sites),
         "--radius-m",
         "300",
         "--budget",
@@ -95,12 +89,7 @@ def test_budget_and_target_write_vector_files(layers, tmp_path: Path, capsys) ->
     out2 = tmp_path / "cover.geojson"
     code, stdout, _ = _run(
         capsys,
-        "--demand",
-        str(demand),
-        "--crs",
-        "EPSG:9377",
-        "--candidates",
-        str(sites),
+        *_layers(demand, sites),
         "--radius-m",
         "300",
         "--target-coverage",
