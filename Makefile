@@ -5,7 +5,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SCENARIO ?= scenarios/bogota_public_wifi.yaml
 
-.PHONY: demo test test-slow clean
+NODE_STAMP := tests/browser/node_modules/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test test-slow system-deps browser-assets clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +19,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## set up and run the default Bogotá scenario into maps/
 	$(VENV)/bin/connectivity run $(SCENARIO)
 
-test: $(STAMP)  ## set up and run the fast test suite, lint and type checks
+$(NODE_STAMP): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser-assets:  ## npm copies of the map's JavaScript libraries, served offline to the browser test
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_STAMP); \
+	else echo "npm not found: the browser test will be skipped"; fi
+
+system-deps:  ## Debian packages for the PostGIS and browser tests (.ci/run calls this)
+	$(SUDO) apt-get update -q
+	$(SUDO) apt-get install -y -q --no-install-recommends postgresql postgresql-postgis chromium
+
+test: $(STAMP) browser-assets  ## set up and run the fast test suite, lint and type checks
 	$(VENV)/bin/ruff check connectivity tests benchmarks
 	$(VENV)/bin/ruff format --check connectivity tests benchmarks
 	$(VENV)/bin/mypy

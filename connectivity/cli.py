@@ -1,4 +1,4 @@
-"""Command line: ``connectivity run|validate SCENARIO``, ``optimise``, ``compare A B``."""
+"""Command line: ``connectivity run|validate``, ``optimise``, ``compare``, ``export``."""
 
 from __future__ import annotations
 
@@ -166,6 +166,25 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    import os
+
+    from connectivity.outputs.postgis import export_to_postgis
+
+    url = args.postgis or os.environ.get("CONNECTIVITY_POSTGIS_URL")
+    if not url:
+        raise ConnectivityError(
+            "export: give --postgis URL (or set CONNECTIVITY_POSTGIS_URL, which keeps a "
+            "password out of the shell history)"
+        )
+    report = export_to_postgis(Path(args.folder), url, schema=args.schema, replace=args.replace)
+    print(
+        f"{args.folder}: {len(report.rows)} tables ({sum(report.rows.values())} rows) and "
+        f"{report.styles} QGIS styles written to schema '{report.schema}'"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``connectivity`` command."""
     parser = argparse.ArgumentParser(
@@ -210,6 +229,24 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("-v", "--verbose", action="count", default=0)
     cmp_.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=-1)
     cmp_.set_defaults(func=_cmd_compare)
+    exp = sub.add_parser(
+        "export",
+        help="write a finished run's layers to PostGIS",
+        description="Write every layer of an output folder to PostGIS, with spatial indexes "
+        "and QGIS styles, in one transaction.",
+    )
+    exp.add_argument("folder", help="output folder of a run, e.g. maps/bogota_public_wifi")
+    exp.add_argument(
+        "--postgis",
+        metavar="URL",
+        help="database URL, e.g. postgresql://user@host:5432/db "
+        "(default: $CONNECTIVITY_POSTGIS_URL)",
+    )
+    exp.add_argument("--schema", help="schema for the tables (default: the folder's name)")
+    exp.add_argument("--replace", action="store_true", help="overwrite tables of the same names")
+    exp.add_argument("-v", "--verbose", action="count", default=0)
+    exp.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=-1)
+    exp.set_defaults(func=_cmd_export)
     opt = sub.add_parser(
         "optimise",
         help="choose sites on your own demand and candidate layers",

@@ -636,3 +636,48 @@ def read_osm_features(
     report.rows_kept = len(gdf)
     logger.info("%s: %d OpenStreetMap features from %s", role, len(gdf), spec.path.name)
     return gdf, report
+
+
+def read_run_folder(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """Read a finished run's manifest and every layer of its GeoPackage (for export).
+
+    Parameters
+    ----------
+    folder
+        An output folder written by ``connectivity run`` (it holds ``run.json`` and
+        ``connectivity.gpkg``).
+
+    Returns
+    -------
+    dict, dict of GeoDataFrame
+        The manifest, and the layers by name in the GeoPackage's order. The ``layer_styles``
+        table (QGIS styles) has no geometry and comes back as a plain DataFrame.
+
+    Raises
+    ------
+    InputFileError
+        If the folder is not a finished run or its GeoPackage cannot be read.
+    """
+    import json
+
+    manifest_path = folder / "run.json"
+    gpkg = folder / "connectivity.gpkg"
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: folder not found")
+    for path in (manifest_path, gpkg):
+        if not path.is_file():
+            raise InputFileError(
+                f"{path}: not found; {folder} is not the output folder of a finished run"
+            )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        names = [str(name) for name, _ in pyogrio.list_layers(gpkg)]
+        frames = {name: gpd.read_file(gpkg, layer=name, engine="pyogrio") for name in names}
+    except (OSError, ValueError, pyogrio.errors.DataSourceError) as exc:
+        raise InputFileError(f"{gpkg}: cannot read the run's outputs ({exc})") from exc
+    layers: dict[str, pd.DataFrame] = {}
+    for name, frame in frames.items():
+        if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None and name != "layer_styles":
+            raise NoCRSError(f"{gpkg}: layer '{name}' has no CRS")
+        layers[name] = frame
+    return manifest, layers

@@ -61,3 +61,13 @@ def subset_scenario() -> Scenario:
 @pytest.fixture(scope="session")
 def subset_results(subset_scenario: Scenario) -> Results:
     return run_scenario(subset_scenario, write=False)
+
+
+@pytest.fixture(scope="session")
+def subset_outputs(subset_results: Results, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The subset run written to a temporary ``maps/bogota_subset`` (treat as read-only)."""
+    from connectivity.outputs import write_outputs
+
+    out = tmp_path_factory.mktemp("maps") / "bogota_subset"
+    write_outputs(subset_results, out)
+    return out

@@ -16,10 +16,8 @@ from connectivity.outputs.tables import SELECTED_COLUMNS, SUMMARY_COLUMNS
 
 
 @pytest.fixture(scope="module")
-def written(subset_results, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("maps") / "bogota_subset"
-    write_outputs(subset_results, out)
-    return out
+def written(subset_outputs: Path) -> Path:
+    return subset_outputs
 
 
 def test_every_output_is_written(written: Path) -> None:

@@ -219,10 +219,12 @@ def build_map(
             fill_opacity=0.95,
             popup=folium.Popup(popup, max_width=320),
             tooltip=folium.Tooltip(f"{int(row.rank)}. {_esc(row.name)}"),
+            class_name=f"site-marker site-rank-{int(row.rank)}",
         ).add_to(sites_group)
     sites_group.add_to(fmap)
 
     folium.LayerControl(collapsed=False).add_to(fmap)
+    _KeepOnTop([wifi_group, sites_group]).add_to(fmap)
     root: Any = fmap.get_root()
     root.html.add_child(Element(_title_html(results, language)))
     root.html.add_child(Element(_legend_html(results, breaks, language)))
@@ -238,6 +240,28 @@ class _MetricScale(MacroElement):
         ".addTo({{ this._parent.get_name() }});"
         "{% endmacro %}"
     )
+
+
+class _KeepOnTop(MacroElement):
+    """Keep point layers above the polygons when a polygon layer is switched back on.
+
+    On a canvas, the layer added last is drawn on top and takes the clicks; without this,
+    switching the localities off and on again hides the sites and their popups under them.
+    """
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "{{ this._parent.get_name() }}.on('overlayadd', function () { "
+        "{% for g in this.groups %}"
+        "if ({{ this._parent.get_name() }}.hasLayer({{ g }})) { {{ g }}.bringToFront(); }"
+        "{% endfor %}});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, groups: list[folium.FeatureGroup]) -> None:
+        super().__init__()
+        self._name = "KeepOnTop"
+        self.groups = [g.get_name() for g in groups]
 
 
 def _title_html(results: Results, language: Language) -> str:
