@@ -12,7 +12,8 @@ import codecs
 import csv
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,20 @@ class LoadReport:
             raise LayerError(f"{message}; --strict turns this into an error{hint}")
         self.cleaned[what] = self.cleaned.get(what, 0) + len(rows)
         logger.warning("%s", message + hint)
+
+
+@contextmanager
+def _no_sidecar_files() -> Iterator[None]:
+    """Stop GDAL from writing ``.aux.xml`` files beside the files it reads.
+
+    GDAL's GeoPackage driver writes dataset metadata to a sidecar ``.aux.xml`` when it closes
+    a file opened only for reading; reading must never change the user's folders.
+    """
+    pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": None})
 
 
 def file_sha256(path: Path) -> str:
@@ -193,7 +208,8 @@ def read_columns(spec: LayerSpec) -> list[str]:
     if _is_table(spec):
         return list(_read_csv(spec, None, nrows=0).columns)
     try:
-        info = pyogrio.read_info(spec.path, layer=spec.layer)
+        with _no_sidecar_files():
+            info = pyogrio.read_info(spec.path, layer=spec.layer)
     except Exception as exc:  # pyogrio raises several error types for unreadable files
         raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
     return [str(c).strip() for c in info["fields"]]
@@ -241,7 +257,8 @@ def _read_vector(
     if spec.encoding:
         kwargs["encoding"] = spec.encoding
     try:
-        gdf = gpd.read_file(spec.path, engine="pyogrio", **kwargs)
+        with _no_sidecar_files():
+            gdf = gpd.read_file(spec.path, engine="pyogrio", **kwargs)
     except Exception as exc:  # pyogrio raises several error types for unreadable files
         raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
     return _strip_columns(gdf, report, expected)
@@ -565,7 +582,8 @@ def read_points(
             )
         geometry = "point"
     else:
-        has_crs = pyogrio.read_info(path).get("crs") if path.exists() else None
+        with _no_sidecar_files():
+            has_crs = pyogrio.read_info(path).get("crs") if path.exists() else None
         spec = LayerSpec(path=path, crs=None if has_crs else crs)
         geometry = "any"
     metric_crs = metric_crs or _native_metric_crs(spec)
@@ -583,7 +601,8 @@ def _native_metric_crs(spec: LayerSpec) -> str | None:
     if spec.crs and _parse_crs(spec.crs, spec.path, "crs").is_projected:
         return str(spec.crs)
     if not _is_table(spec):
-        native = pyogrio.read_info(spec.path, layer=spec.layer).get("crs")
+        with _no_sidecar_files():
+            native = pyogrio.read_info(spec.path, layer=spec.layer).get("crs")
         if native and CRS.from_user_input(native).is_projected:
             return str(native)
     return None
@@ -671,8 +690,9 @@ def read_run_folder(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
             )
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        names = [str(name) for name, _ in pyogrio.list_layers(gpkg)]
-        frames = {name: gpd.read_file(gpkg, layer=name, engine="pyogrio") for name in names}
+        with _no_sidecar_files():
+            names = [str(name) for name, _ in pyogrio.list_layers(gpkg)]
+            frames = {name: gpd.read_file(gpkg, layer=name, engine="pyogrio") for name in names}
     except (OSError, ValueError, pyogrio.errors.DataSourceError) as exc:
         raise InputFileError(f"{gpkg}: cannot read the run's outputs ({exc})") from exc
     layers: dict[str, pd.DataFrame] = {}

@@ -11,6 +11,7 @@ import pytest
 
 from connectivity.cli import main
 from connectivity.errors import InputFileError, OutputError
+from connectivity.layers import read_run_folder
 from connectivity.outputs.postgis import default_schema, export_to_postgis
 from tests.servers import postgis_server
 
@@ -43,7 +44,7 @@ def test_cli_export_writes_every_layer_with_indexes_crs_and_styles(
     code = main(["export", str(subset_outputs), "--postgis", postgis_url, "--schema", "pruebas"])
     assert code == 0
     assert "pruebas" in capsys.readouterr().out
-    gpkg = subset_outputs / "connectivity.gpkg"
+    _, layers = read_run_folder(subset_outputs)
     engine = sqlalchemy.create_engine(postgis_url)
     try:
         for name in (
@@ -54,7 +55,7 @@ def test_cli_export_writes_every_layer_with_indexes_crs_and_styles(
             "selected_sites",
             "gaps",
         ):
-            local = gpd.read_file(gpkg, layer=name)
+            local = layers[name]
             remote = gpd.read_postgis(
                 f'SELECT * FROM pruebas."{name}"', engine, geom_col="geometry"
             )
@@ -145,3 +146,13 @@ def _query_exec(url: str, sql: str) -> None:
             conn.exec_driver_sql(sql)
     finally:
         engine.dispose()
+
+
+def test_reading_a_run_leaves_its_folder_unchanged(subset_outputs: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "run"
+    shutil.copytree(subset_outputs, copy)
+    before = sorted(p.name for p in copy.iterdir())
+    read_run_folder(copy)
+    assert sorted(p.name for p in copy.iterdir()) == before  # no GDAL .aux.xml sidecar
