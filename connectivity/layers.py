@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -28,6 +28,9 @@ from pyproj.exceptions import CRSError
 
 from connectivity.errors import InputFileError, LayerError, MissingColumnError, NoCRSError
 from connectivity.scenario import LayerSpec
+
+if TYPE_CHECKING:
+    from connectivity.propagation import Terrain
 
 logger = logging.getLogger(__name__)
 
@@ -701,3 +704,50 @@ def read_run_folder(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
             raise NoCRSError(f"{gpkg}: layer '{name}' has no CRS")
         layers[name] = frame
     return manifest, layers
+
+
+def read_dem(path: Path, *, metric_crs: str) -> Terrain:
+    """Read a digital elevation model (GeoTIFF or any raster GDAL reads) in the metric CRS.
+
+    A DEM in another CRS (SRTM and Copernicus DEMs come in EPSG:4326) is reprojected with
+    bilinear resampling at about its own resolution. Nodata becomes NaN.
+
+    Raises
+    ------
+    InputFileError, NoCRSError
+        If the file is missing or unreadable, or has no CRS.
+    """
+    import rasterio
+    from rasterio.errors import RasterioIOError
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    from connectivity.propagation import Terrain
+
+    if not path.exists():
+        raise InputFileError(f"{path}: file not found")
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise NoCRSError(f"{path}: the DEM has no CRS; assign one (gdal_edit.py -a_srs)")
+            band = src.read(1, masked=True).astype("float64").filled(np.nan)
+            if CRS.from_user_input(src.crs.to_wkt()) == CRS.from_user_input(metric_crs):
+                return Terrain(band, tuple(src.transform)[:6])
+            transform, width, height = calculate_default_transform(
+                src.crs, metric_crs, src.width, src.height, *src.bounds
+            )
+            out = np.full((height, width), np.nan)
+            reproject(
+                band,
+                out,
+                src_transform=src.transform,
+                src_crs=src.crs,
+                dst_transform=transform,
+                dst_crs=metric_crs,
+                src_nodata=np.nan,
+                dst_nodata=np.nan,
+                resampling=Resampling.bilinear,
+            )
+    except RasterioIOError as exc:
+        raise InputFileError(f"{path}: cannot read as a raster: {exc}") from None
+    logger.info("terrain: %s reprojected to %s (%d × %d)", path.name, metric_crs, width, height)
+    return Terrain(out, tuple(transform)[:6])

@@ -17,16 +17,36 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from connectivity import coverage, demand, gaps, network, optimise, sites, territory
+from connectivity import (
+    coverage,
+    demand,
+    gaps,
+    measured,
+    mobile,
+    network,
+    optimise,
+    propagation,
+    sites,
+    territory,
+)
 from connectivity.errors import LayerError, ScenarioError
 from connectivity.layers import (
     LoadReport,
     layer_files,
+    read_dem,
     read_layer,
     read_osm_features,
     read_table,
+    to_number,
 )
-from connectivity.scenario import CandidatesSpec, LayerSpec, MethodSpec, Scenario
+from connectivity.scenario import (
+    CandidatesSpec,
+    LayerSpec,
+    MeasuredSpec,
+    MethodSpec,
+    MobileSpec,
+    Scenario,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +91,10 @@ class Results:
         What reading each layer cleaned.
     input_files
         Every file read.
+    mobile
+        Existing mobile coverage (with a ``mobile`` section in the scenario).
+    terrain
+        The DEM used for propagation, if any.
     """
 
     scenario: Scenario
@@ -87,6 +111,27 @@ class Results:
     counts: dict[str, int] = field(default_factory=dict)
     load_reports: list[LoadReport] = field(default_factory=list)
     input_files: list[Path] = field(default_factory=list)
+    mobile: mobile.MobileCoverage | None = None
+    terrain: propagation.Terrain | None = None
+
+    @property
+    def transmitters(self) -> list[propagation.Transmitter]:
+        """Existing transmitters and the new towers the plan chose (for the signal raster)."""
+        if self.scenario.mobile is None or self.mobile is None:
+            return []
+        radio = self.scenario.mobile.radio
+        towers = self.selected[self.selected["type"] == mobile.TOWER_TYPE]
+        new = [
+            propagation.Transmitter(
+                x=float(p.x),
+                y=float(p.y),
+                power_dbm=radio.power_dbm,
+                frequency_mhz=radio.frequency_mhz,
+                height_m=radio.height_m,
+            )
+            for p in towers.geometry
+        ]
+        return [*self.mobile.transmitters, *new]
 
     @property
     def summary(self) -> dict[str, float]:
@@ -261,10 +306,33 @@ def run_scenario(
         wifi_xy = (
             np.column_stack([wifi.geometry.x, wifi.geometry.y]) if len(wifi) else (np.zeros((0, 2)))
         )
-        covered_before = coverage.covered_by_points(centres, wifi_xy, e.radius_m)
-        logger.info(
-            "existing coverage: %d zones cover %d cells", len(wifi), int(covered_before.sum())
-        )
+        wifi_before = coverage.covered_by_points(centres, wifi_xy, e.radius_m)
+        logger.info("existing coverage: %d zones cover %d cells", len(wifi), int(wifi_before.sum()))
+
+    mob = scenario.mobile
+    mobile_cov: mobile.MobileCoverage | None = None
+    terrain_model: propagation.Terrain | None = None
+    existing = wifi_before.astype(float)
+    if mob is not None:
+        with stages.stage("mobile_coverage"):
+            if mob.terrain is not None:
+                terrain_model = read_dem(mob.terrain, metric_crs=metric)
+                files.append(mob.terrain)
+            sources = []
+            for i, mspec in enumerate(mob.measured):
+                shapes, quality = _read_measured(
+                    mspec, f"mobile.measured[{i}]", load, reports, metric
+                )
+                files.extend(layer_files(mspec))
+                sources.append((mspec, measured.measured_on_cells(cells, shapes, quality)))
+            transmitters: list[propagation.Transmitter] = []
+            if mob.transmitters is not None:
+                spec_t = mob.transmitters
+                points = load(spec_t, "mobile.transmitters", geometry="point")
+                transmitters = mobile.transmitters_from_points(points, spec_t, mob.radio)
+            mobile_cov = _mobile_coverage(mob, cells, centres, transmitters, sources, terrain_model)
+        existing = np.maximum(existing, mobile_cov.quality)
+    covered_before = existing > 0
 
     c = scenario.candidates
     with stages.stage("candidates"):
@@ -288,6 +356,15 @@ def run_scenario(
                 )
             loaded.append((spec, points))
         cand = sites.candidates_from_layers(loaded, terr, merge_distance_m=c.merge_distance_m)
+        if mob is not None and mob.new_towers is not None:
+            towers = mobile.propose_towers(cells, centres, existing, terr, mob.new_towers)
+            cand = (
+                gpd.GeoDataFrame(
+                    pd.concat([cand, towers], ignore_index=True), geometry="geometry", crs=metric
+                )
+                if len(cand)
+                else towers
+            )
         if scenario.method.sites is not None and scenario.method.sites > len(cand):
             raise ScenarioError(
                 [
@@ -300,7 +377,9 @@ def run_scenario(
             raise LayerError("candidates: no candidate site falls inside the territory")
 
     with stages.stage("coverage_matrix"):
-        cand_xy = np.column_stack([cand.geometry.x, cand.geometry.y])
+        is_tower = (cand["type"] == mobile.TOWER_TYPE).to_numpy()
+        all_xy = np.column_stack([cand.geometry.x, cand.geometry.y])
+        cand_xy = all_xy[~is_tower]  # towers come last, after the Wi-Fi candidates
         matrix = coverage.coverage_matrix(cand_xy, centres, c.radius_m, decay=c.decay)
         straight = matrix
         if c.reach == "walking":
@@ -312,11 +391,21 @@ def run_scenario(
             matrix = network.walking_coverage(
                 streets, cand_xy, centres, c.walk_cutoff_m or c.radius_m
             )
+        if is_tower.any():
+            assert mob is not None
+            on_rural = cells["rural"].to_numpy(dtype=bool)
+            rows = mobile.tower_coverage(
+                all_xy[is_tower], centres, mob.radio, terrain_model, on_rural
+            )
+            if mob.new_towers is not None and mob.new_towers.rural_only:
+                rows = sparse.csr_array(rows @ sparse.diags_array(on_rural.astype(float)))
+                rows.eliminate_zeros()
+            matrix = sparse.csr_array(sparse.vstack([matrix, rows], format="csr"))
+            straight = sparse.csr_array(sparse.vstack([straight, rows], format="csr"))
 
     m = scenario.method
     with stages.stage("optimise"):
         weights = cells["demand_weight"].to_numpy()
-        existing = covered_before.astype(float)
         plan = _solve(m, matrix, weights, existing, cand, cells, terr, progress, equity=True)
         tables: dict[str, pd.DataFrame] = {}
         if m.compare_unconstrained and m.constraints.any_floor:
@@ -331,6 +420,9 @@ def run_scenario(
         cells["coverage_before"] = existing
         cells["coverage_after"] = ranking.covered
         cells["covered_before"] = covered_before
+        if mobile_cov is not None:
+            cells["mobile_quality_before"] = mobile_cov.quality
+            cells["mobile_source"] = mobile_cov.source
         cells["covered_after"] = ranking.covered > 0
         by_rank = np.zeros(len(cells), dtype=np.int64)
         for rank, newly in enumerate(ranking.newly_covered, start=1):
@@ -368,6 +460,8 @@ def run_scenario(
         },
         load_reports=reports,
         input_files=sorted(set(files)),
+        mobile=mobile_cov,
+        terrain=terrain_model,
     )
     if write:
         from connectivity.outputs import write_outputs  # only outputs writes
@@ -376,6 +470,91 @@ def run_scenario(
         write_outputs(results, out_dir or scenario.output_dir, progress=progress)
         logger.info("stage outputs done in %.2f s", time.perf_counter() - start)
     return results
+
+
+def _read_measured(
+    spec: MeasuredSpec,
+    role: str,
+    load: Callable[..., gpd.GeoDataFrame],
+    reports: list[LoadReport],
+    metric_crs: str,
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Read one measured source as polygons (metric CRS) with a quality per polygon."""
+    if spec.kind == "speedtest" and spec.path.suffix.lower() in (".csv", ".txt", ".tsv"):
+        table, report = read_table(
+            spec,
+            role=role,
+            expected=[spec.quadkey_column, spec.download_column, spec.tests_column or ""],
+        )
+        reports.append(report)
+        tiles = measured.tiles_from_quadkeys(table, spec.quadkey_column, source=str(spec.path))
+        shapes = tiles.to_crs(metric_crs)
+    else:
+        shapes = load(spec, role, geometry="polygon")
+    if spec.kind == "polygons":
+        return shapes, np.full(len(shapes), measured.QUALITY[spec.coverage_class])
+    download = to_number(shapes[spec.download_column], path=spec.path, role=role).to_numpy()
+    if spec.speed_unit == "kbps":
+        download = download / 1000.0
+    keep = np.isfinite(download)
+    if spec.tests_column:
+        tests = to_number(shapes[spec.tests_column], path=spec.path, role=role).to_numpy()
+        keep &= tests >= spec.min_tests
+    classes = measured.speed_class(
+        download[keep], basic_mbps=spec.basic_mbps, good_mbps=spec.good_mbps
+    )
+    quality = np.array([measured.QUALITY[c] for c in classes], dtype=float)
+    return shapes.loc[keep].reset_index(drop=True), quality
+
+
+def _mobile_coverage(
+    mob: MobileSpec,
+    cells: gpd.GeoDataFrame,
+    centres: np.ndarray,
+    transmitters: list[propagation.Transmitter],
+    sources: list[tuple[MeasuredSpec, measured.MeasuredCells]],
+    terrain: propagation.Terrain | None,
+) -> mobile.MobileCoverage:
+    """Existing mobile coverage per cell: the model, overridden where measured."""
+    summary = []
+    line_of_sight = None
+    if transmitters:
+        signal = mobile.signal_on_points(
+            centres, transmitters, mob.radio, terrain, cells["rural"].to_numpy()
+        )
+        modelled = mobile.quality_from_power(signal.power_dbm, mob.radio)
+        line_of_sight = signal.line_of_sight if terrain is not None else None
+        summary.append(
+            mobile.source_summary(
+                f"{len(transmitters)} transmitters ({mob.radio.model})",
+                "model",
+                signal.power_dbm > propagation.NODATA_DBM,
+                cells,
+            )
+        )
+    else:
+        modelled = np.zeros(len(cells))
+    quality, source_idx = measured.override(modelled, [m for _, m in sources])
+    labels = np.array(["model" if transmitters else "unknown"], dtype=object)
+    names = [f"measured: {spec.path.name}" for spec, _ in sources]
+    source = np.where(source_idx < 0, labels[0], np.array([*names, ""], dtype=object)[source_idx])
+    for (spec, m), name in zip(sources, names, strict=True):
+        summary.append(mobile.source_summary(name, spec.kind, m.measured, cells))
+    known = bool(transmitters or sources)
+    if not known:
+        logger.warning(
+            "mobile coverage: no transmitters and no measurements given; existing mobile "
+            "coverage is unknown and counted as none"
+        )
+    return mobile.MobileCoverage(
+        quality=quality,
+        source=source,
+        sources=pd.DataFrame(summary, columns=["source", "kind", "pct_cells", "pct_people"]),
+        known=known,
+        terrain=terrain is not None,
+        transmitters=transmitters,
+        line_of_sight=line_of_sight,
+    )
 
 
 def _solve(

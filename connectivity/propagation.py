@@ -19,9 +19,8 @@ range. Distances are in metres, frequencies in MHz, heights in metres, losses in
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -32,6 +31,8 @@ from connectivity.errors import ConnectivityError
 logger = logging.getLogger(__name__)
 
 Area = Literal["urban", "suburban", "open"]
+NODATA_DBM = -200.0
+"""Received power written where no transmitter reaches."""
 
 
 class PropagationRangeError(ConnectivityError, ValueError):
@@ -180,6 +181,55 @@ def cost231_hata_loss_db(
     raise PropagationRangeError(f"COST-231 Hata: unknown area {area!r}; use urban, suburban, open")
 
 
+Model = Literal["free_space", "log_distance", "okumura_hata", "cost231_hata"]
+LossFunction = Callable[[np.ndarray, "Transmitter"], np.ndarray]
+"""Path loss (dB) for an array of distances (m) from one transmitter."""
+_HATA_DISTANCE_M = (1000.0, 20000.0)
+
+
+def loss_function(
+    model: Model,
+    *,
+    area: Area = "open",
+    exponent: float = 3.0,
+    receiver_height_m: float = 1.5,
+) -> LossFunction:
+    """Path loss as a function of distance and transmitter, for use over a whole territory.
+
+    Heights and frequencies are still checked against each model's validity range. Distances
+    are not: a territory has points nearer than the Hata models' 1 km, where the 1 km loss is
+    used (a conservative value), and log-distance and free space use at least 1 m. Keep
+    ``max_range_m`` within 20 km for the Hata models.
+    """
+
+    def loss(distance_m: np.ndarray, t: Transmitter) -> np.ndarray:
+        d = np.asarray(distance_m, dtype=float)
+        if model == "free_space":
+            return free_space_loss_db(np.maximum(d, 1.0), t.frequency_mhz)
+        if model == "log_distance":
+            return log_distance_loss_db(np.maximum(d, 1.0), t.frequency_mhz, exponent=exponent)
+        d = np.clip(d, *_HATA_DISTANCE_M)
+        if model == "okumura_hata":
+            return okumura_hata_loss_db(
+                d,
+                t.frequency_mhz,
+                base_height_m=t.height_m,
+                mobile_height_m=receiver_height_m,
+                area=area,
+            )
+        if model == "cost231_hata":
+            return cost231_hata_loss_db(
+                d,
+                t.frequency_mhz,
+                base_height_m=t.height_m,
+                mobile_height_m=receiver_height_m,
+                area=area,
+            )
+        raise PropagationRangeError(f"unknown propagation model {model!r}")
+
+    return loss
+
+
 @dataclass(frozen=True)
 class Transmitter:
     """A transmitter: position (metric CRS), power, frequency and antenna height."""
@@ -191,93 +241,208 @@ class Transmitter:
     height_m: float = 30.0
 
 
-def received_power_raster(
-    transmitters: list[Transmitter],
-    bounds: tuple[float, float, float, float],
-    cell_size_m: float,
-    path: Path,
+@dataclass(frozen=True)
+class Terrain:
+    """A digital elevation model in the scenario's metric CRS.
+
+    ``elevation_m`` is a 2-D array (NaN where unknown) and ``transform`` its affine transform
+    (``x = c + a * col``, ``y = f + e * row``), as rasterio gives them.
+    """
+
+    elevation_m: np.ndarray
+    transform: tuple[float, float, float, float, float, float]
+
+    def ground_m(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Ground height at points (nearest DEM cell; NaN outside the DEM)."""
+        a, _, c, _, e, f = self.transform
+        col = np.floor((np.asarray(x) - c) / a).astype(np.int64)
+        row = np.floor((np.asarray(y) - f) / e).astype(np.int64)
+        rows, cols = self.elevation_m.shape
+        inside = (row >= 0) & (row < rows) & (col >= 0) & (col < cols)
+        out = np.full(np.shape(col), np.nan)
+        out[inside] = self.elevation_m[row[inside], col[inside]]
+        return out
+
+
+def knife_edge_loss_db(nu: ArrayLike) -> np.ndarray:
+    r"""Single knife-edge diffraction loss (ITU-R P.526, eq. 31).
+
+    :math:`J(\nu) = 6.9 + 20\log_{10}(\sqrt{(\nu-0.1)^2+1}+\nu-0.1)` for
+    :math:`\nu > -0.78`, else 0.
+
+    Examples
+    --------
+    >>> round(float(knife_edge_loss_db(0.0)), 1)  # an edge touching the path: about 6 dB
+    6.0
+    """
+    v = np.asarray(nu, dtype=float)
+    with np.errstate(invalid="ignore"):
+        loss = 6.9 + 20 * np.log10(np.sqrt((v - 0.1) ** 2 + 1) + v - 0.1)
+    return np.where(v > -0.78, loss, 0.0)
+
+
+EARTH_RADIUS_M = 6_371_000.0
+EFFECTIVE_EARTH_FACTOR = 4.0 / 3.0  # standard atmosphere
+
+
+def terrain_obstruction(
+    tx: Transmitter,
+    points_xy: np.ndarray,
+    terrain: Terrain,
     *,
-    crs: str,
+    receiver_height_m: float,
+    samples: int = 48,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Line of sight and the worst knife-edge parameter on each path from a transmitter.
+
+    The terrain profile is sampled at ``samples`` points along each path; the earth's
+    curvature (4/3 effective radius) raises the profile. The obstacle with the largest
+    Fresnel-Kirchhoff parameter :math:`\nu = h\sqrt{2d/(\lambda d_1 d_2)}` is the main edge.
+
+    Returns
+    -------
+    line_of_sight : ndarray of bool
+        No profile point rises above the straight line between the antennas.
+    nu : ndarray
+        The main edge's diffraction parameter (very negative with ample clearance).
+    """
+    pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
+    wavelength_m = 299.792458 / tx.frequency_mhz
+    tx_ground = terrain.ground_m(np.array([tx.x]), np.array([tx.y]))[0]
+    tx_ground = 0.0 if np.isnan(tx_ground) else tx_ground
+    rx_ground = np.nan_to_num(terrain.ground_m(pts[:, 0], pts[:, 1]), nan=tx_ground)
+    h_tx = tx_ground + tx.height_m
+    h_rx = rx_ground + receiver_height_m
+    dist = np.hypot(pts[:, 0] - tx.x, pts[:, 1] - tx.y)
+    frac = (np.arange(samples) + 0.5) / samples  # (S,)
+    sx = tx.x + np.outer(pts[:, 0] - tx.x, frac)  # (P, S)
+    sy = tx.y + np.outer(pts[:, 1] - tx.y, frac)
+    ground = terrain.ground_m(sx, sy)
+    d1 = np.outer(dist, frac)
+    d2 = np.outer(dist, 1 - frac)
+    bulge = d1 * d2 / (2 * EFFECTIVE_EARTH_FACTOR * EARTH_RADIUS_M)
+    line = h_tx + np.outer(h_rx - h_tx, frac)
+    height = ground + bulge - line  # obstacle height above the path (NaN off the DEM)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        nu = height * np.sqrt(2 * dist[:, None] / (wavelength_m * d1 * d2))
+    nu = np.where(np.isnan(nu), -np.inf, nu)
+    worst = np.asarray(nu.max(axis=1) if samples else np.full(len(pts), -np.inf))
+    line_of_sight = np.asarray(~(np.where(np.isnan(height), -np.inf, height) > 0).any(axis=1))
+    return line_of_sight, worst
+
+
+@dataclass(frozen=True)
+class Signal:
+    """Best received power at points and whether any transmitter in range is in sight."""
+
+    power_dbm: np.ndarray
+    line_of_sight: np.ndarray
+    best_transmitter: np.ndarray  # index into the transmitters, -1 where none reaches
+
+
+def received_power_at(
+    points_xy: np.ndarray,
+    transmitters: list[Transmitter],
+    *,
     loss_db: Callable[[np.ndarray, Transmitter], np.ndarray],
     max_range_m: float,
-    window_rows: int = 256,
-    nodata_dbm: float = -200.0,
-) -> Path:
-    """Write the best received power (dBm) from any transmitter on a grid, as a GeoTIFF.
-
-    The grid is processed in windows of ``window_rows`` rows, and each window only considers
-    transmitters within ``max_range_m`` of it, so large territories fit in memory.
+    terrain: Terrain | None = None,
+    receiver_height_m: float = 1.5,
+    nodata_dbm: float = NODATA_DBM,
+) -> Signal:
+    """Received power from the best transmitter at each point, with terrain if given.
 
     Parameters
     ----------
+    points_xy
+        (n, 2) points in metres.
     transmitters
-        Transmitters in the raster's CRS.
-    bounds
-        ``(xmin, ymin, xmax, ymax)`` in metres; the grid is aligned on multiples of the cell.
-    cell_size_m
-        Side of the square cells.
-    path
-        GeoTIFF to write.
-    crs
-        The raster's CRS (projected, metres).
+        In the same CRS.
     loss_db
-        Path loss for an array of distances and a transmitter (for example a lambda around
-        :func:`log_distance_loss_db`).
+        Path loss for an array of distances and a transmitter.
     max_range_m
         Beyond this distance a transmitter is ignored.
-    window_rows
-        Rows per processing window.
+    terrain
+        Optional DEM: a path without line of sight gets the knife-edge diffraction loss of its
+        main obstacle (paths in sight get none: the empirical models already account for
+        ground and clutter near the receiver).
+    receiver_height_m
+        Height of the receiving antenna above ground.
     nodata_dbm
-        Value of cells no transmitter reaches.
+        Power where no transmitter reaches.
     """
-    import rasterio
-    from affine import Affine
-    from rasterio.windows import Window
-
-    xmin = np.floor(bounds[0] / cell_size_m) * cell_size_m
-    ymax = np.ceil(bounds[3] / cell_size_m) * cell_size_m
-    width = int(np.ceil((bounds[2] - xmin) / cell_size_m))
-    height = int(np.ceil((ymax - bounds[1]) / cell_size_m))
-    transform = Affine(cell_size_m, 0.0, xmin, 0.0, -cell_size_m, ymax)
-    tx_xy = np.array([[t.x, t.y] for t in transmitters], dtype=float).reshape(-1, 2)
-    profile = {
-        "driver": "GTiff",
-        "width": width,
-        "height": height,
-        "count": 1,
-        "dtype": "float32",
-        "crs": crs,
-        "transform": transform,
-        "nodata": nodata_dbm,
-        "compress": "deflate",
-        "tiled": True,
-        "blockxsize": 256,
-        "blockysize": 256,
-    }
-    with rasterio.open(path, "w", **profile) as dst:
-        xs = xmin + (np.arange(width) + 0.5) * cell_size_m
-        for row0 in range(0, height, window_rows):
-            rows = min(window_rows, height - row0)
-            ys = ymax - (row0 + np.arange(rows) + 0.5) * cell_size_m
-            best = np.full((rows, width), nodata_dbm, dtype=float)
-            near = (
-                ((tx_xy[:, 1] <= ys.max() + max_range_m) & (tx_xy[:, 1] >= ys.min() - max_range_m))
-                if len(tx_xy)
-                else np.zeros(0, dtype=bool)
+    pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
+    best = np.full(len(pts), nodata_dbm)
+    los = np.zeros(len(pts), dtype=bool)
+    which = np.full(len(pts), -1, dtype=np.int64)
+    for i, t in enumerate(transmitters):
+        dist = np.hypot(pts[:, 0] - t.x, pts[:, 1] - t.y)
+        reach = np.flatnonzero(dist <= max_range_m)
+        if not len(reach):
+            continue
+        power = t.power_dbm - loss_db(dist[reach], t)
+        in_sight = np.ones(len(reach), dtype=bool)
+        if terrain is not None:
+            in_sight, nu = terrain_obstruction(
+                t, pts[reach], terrain, receiver_height_m=receiver_height_m
             )
+            # only obstructed paths: the empirical models already include ground clutter
+            power = power - np.where(in_sight, 0.0, knife_edge_loss_db(nu))
+        better = power > best[reach]
+        best[reach[better]] = power[better]
+        which[reach[better]] = i
+        los[reach] |= in_sight
+    return Signal(power_dbm=best, line_of_sight=los, best_transmitter=which)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A north-up raster grid aligned on multiples of its cell size (metres)."""
+
+    xmin: float
+    ymax: float
+    cell_size_m: float
+    width: int
+    height: int
+
+    @classmethod
+    def covering(cls, bounds: tuple[float, float, float, float], cell_size_m: float) -> Grid:
+        """Return the smallest aligned grid covering ``(xmin, ymin, xmax, ymax)``."""
+        xmin = float(np.floor(bounds[0] / cell_size_m) * cell_size_m)
+        ymax = float(np.ceil(bounds[3] / cell_size_m) * cell_size_m)
+        width = max(int(np.ceil((bounds[2] - xmin) / cell_size_m)), 1)
+        height = max(int(np.ceil((ymax - bounds[1]) / cell_size_m)), 1)
+        return cls(xmin, ymax, cell_size_m, width, height)
+
+    @property
+    def transform(self) -> tuple[float, float, float, float, float, float]:
+        """Affine coefficients ``(a, b, c, d, e, f)`` as rasterio's ``Affine`` takes them."""
+        return (self.cell_size_m, 0.0, self.xmin, 0.0, -self.cell_size_m, self.ymax)
+
+    def windows(self, rows_per_window: int) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(first row, (rows × width, 2) cell centres)`` window by window."""
+        xs = self.xmin + (np.arange(self.width) + 0.5) * self.cell_size_m
+        for row0 in range(0, self.height, rows_per_window):
+            rows = min(rows_per_window, self.height - row0)
+            ys = self.ymax - (row0 + np.arange(rows) + 0.5) * self.cell_size_m
             gx, gy = np.meshgrid(xs, ys)
-            for i in np.flatnonzero(near):
-                t = transmitters[i]
-                dist = np.hypot(gx - t.x, gy - t.y)
-                reach = dist <= max_range_m
-                if not reach.any():
-                    continue
-                power = np.full(dist.shape, nodata_dbm)
-                power[reach] = t.power_dbm - loss_db(dist[reach], t)
-                np.maximum(best, power, out=best)
-            dst.write(best.astype("float32"), 1, window=Window(0, row0, width, rows))
-    logger.info("propagation: %d × %d raster of received power written to %s", width, height, path)
-    return path
+            yield row0, np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def power_windows(
+    grid: Grid,
+    power_at: Callable[[np.ndarray], np.ndarray],
+    *,
+    rows_per_window: int = 256,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Received power on a grid, one window of rows at a time (so large territories fit).
+
+    Yields ``(first row, rows × width float32 array)``; ``power_at`` maps cell centres to dBm
+    (for example a lambda around :func:`received_power_at`).
+    """
+    for row0, centres in grid.windows(rows_per_window):
+        values = np.asarray(power_at(centres), dtype="float32")
+        yield row0, values.reshape(-1, grid.width)
 
 
 def coverage_class(power_dbm: np.ndarray, *, basic_dbm: float, good_dbm: float) -> np.ndarray:

@@ -214,6 +214,93 @@ class MethodSpec:
 
 
 @dataclass(kw_only=True)
+class RadioSpec:
+    """A mobile radio: transmit power (EIRP), frequency, antenna heights, path-loss model.
+
+    ``model`` is ``okumura_hata`` (150–1500 MHz), ``cost231_hata`` (1500–2000 MHz),
+    ``log_distance`` (with ``exponent``) or ``free_space``. For the Hata models ``area``
+    (``urban``, ``suburban`` or ``open``) applies to receivers on rural land and
+    ``urban_area`` to the rest. A cell has ``basic`` coverage from ``basic_dbm`` and ``good``
+    coverage from ``good_dbm`` (received power).
+    """
+
+    technology: str = "4G"
+    power_dbm: float = 43.0
+    frequency_mhz: float = 850.0
+    height_m: float = 30.0
+    receiver_height_m: float = 1.5
+    model: Literal["free_space", "log_distance", "okumura_hata", "cost231_hata"] = "okumura_hata"
+    area: Literal["urban", "suburban", "open"] = "open"
+    urban_area: Literal["urban", "suburban", "open"] = "urban"
+    exponent: float = 3.0
+    max_range_m: float = 15000.0
+    basic_dbm: float = -105.0
+    good_dbm: float = -95.0
+
+
+@dataclass(kw_only=True)
+class TransmitterLayerSpec(LayerSpec):
+    """Existing transmitters (points); optional columns override the radio's power/height."""
+
+    name_column: str | None = None
+    power_column: str | None = None
+    height_column: str | None = None
+
+
+@dataclass(kw_only=True)
+class MeasuredSpec(LayerSpec):
+    """A measured coverage source: operator ``polygons`` or ``speedtest`` tiles.
+
+    Polygons all mean ``coverage_class``. Speed-test tiles come as polygons or as a table with
+    a ``quadkey_column``; their class follows from the average download speed
+    (``download_column`` in ``speed_unit``) against ``basic_mbps`` / ``good_mbps``, and tiles
+    with fewer than ``min_tests`` tests are left out.
+    """
+
+    kind: Literal["polygons", "speedtest"]
+    coverage_class: Literal["basic", "good"] = "good"
+    quadkey_column: str = "quadkey"
+    download_column: str = "avg_d_kbps"
+    tests_column: str | None = "tests"
+    speed_unit: Literal["kbps", "mbps"] = "kbps"
+    min_tests: int = 1
+    basic_mbps: float = 5.0
+    good_mbps: float = 25.0
+
+
+@dataclass(kw_only=True)
+class NewTowersSpec:
+    """Candidate tower sites proposed by clustering the demand still without coverage.
+
+    Weighted k-means (scikit-learn) puts ``count`` candidate towers at the centres of the
+    uncovered priority-weighted demand; each costs ``cost`` and is modelled with the mobile
+    ``radio``. With ``rural_only`` the towers are placed for, and credited with, rural demand
+    only: urban land is assumed to be served by the operators' networks.
+    """
+
+    count: int = 12
+    rural_only: bool = True
+    cost: float = 1.0
+    seed: int = 0
+
+
+@dataclass(kw_only=True)
+class MobileSpec:
+    """Mobile coverage: existing transmitters, measured coverage, terrain, new towers.
+
+    With no ``transmitters`` and no ``measured`` source, existing mobile coverage is unknown and
+    counts as none; the outputs say so.
+    """
+
+    radio: RadioSpec = field(default_factory=RadioSpec)
+    transmitters: TransmitterLayerSpec | None = None
+    measured: list[MeasuredSpec] = field(default_factory=list)
+    terrain: Path | None = None
+    new_towers: NewTowersSpec | None = None
+    raster: bool = True
+
+
+@dataclass(kw_only=True)
 class OutputSpec:
     """Where outputs go (``<folder>/<scenario name>/``), their language, a privacy threshold.
 
@@ -238,6 +325,7 @@ class Scenario:
     candidates: CandidatesSpec
     method: MethodSpec
     existing_coverage: ExistingCoverageSpec = field(default_factory=ExistingCoverageSpec)
+    mobile: MobileSpec | None = None
     output: OutputSpec = field(default_factory=OutputSpec)
     description: str = ""
     source: Path | None = None
@@ -518,8 +606,10 @@ def _check_values(s: Scenario) -> list[str]:
     bbox = s.territory.bbox
     if bbox and (len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3])):
         problems.append(f"territory.bbox: give [min_lon, min_lat, max_lon, max_lat], got {bbox}")
-    if not s.candidates.layers:
+    if not s.candidates.layers and not (s.mobile and s.mobile.new_towers):
         problems.append("candidates.layers: name at least one candidate layer")
+    if s.mobile is not None:
+        problems += _check_mobile(s.mobile)
     for i, layer in enumerate(s.candidates.layers):
         non_negative(f"candidates.layers[{i}].cost", layer.cost)
     m = s.method
@@ -551,6 +641,51 @@ def _check_values(s: Scenario) -> list[str]:
         value = getattr(c, key)
         if not 0 <= value <= 1:
             problems.append(f"method.constraints.{key}: must be a share in [0, 1], got {value}")
+    return problems
+
+
+def _check_mobile(mobile: MobileSpec) -> list[str]:
+    problems: list[str] = []
+    r = mobile.radio
+    for key in ("frequency_mhz", "height_m", "receiver_height_m", "max_range_m", "exponent"):
+        value = getattr(r, key)
+        if not value > 0:
+            problems.append(f"mobile.radio.{key}: must be greater than 0, got {value}")
+    if r.good_dbm < r.basic_dbm:
+        problems.append(
+            f"mobile.radio.good_dbm ({r.good_dbm}) must not be below basic_dbm ({r.basic_dbm})"
+        )
+    validity = {"okumura_hata": (150.0, 1500.0), "cost231_hata": (1500.0, 2000.0)}
+    if r.model in validity:
+        low, high = validity[r.model]
+        if not low <= r.frequency_mhz <= high:
+            problems.append(
+                f"mobile.radio.frequency_mhz: {r.frequency_mhz:g} MHz is outside {r.model}'s "
+                f"range [{low:g}, {high:g}] MHz"
+            )
+        if not 30 <= r.height_m <= 200:
+            problems.append(
+                f"mobile.radio.height_m: {r.height_m:g} m is outside {r.model}'s base antenna "
+                "range [30, 200] m"
+            )
+        if not 1 <= r.receiver_height_m <= 10:
+            problems.append(
+                f"mobile.radio.receiver_height_m: {r.receiver_height_m:g} m is outside "
+                f"{r.model}'s mobile antenna range [1, 10] m"
+            )
+        if r.max_range_m > 20000:
+            problems.append(
+                f"mobile.radio.max_range_m: {r.max_range_m:g} m is beyond {r.model}'s 20 km"
+            )
+    if mobile.terrain is not None and not mobile.terrain.exists():
+        problems.append(f"mobile.terrain: file not found: {mobile.terrain}")
+    for i, m in enumerate(mobile.measured):
+        if m.good_mbps < m.basic_mbps:
+            problems.append(f"mobile.measured[{i}].good_mbps must not be below basic_mbps")
+    if mobile.new_towers is not None and mobile.new_towers.count < 1:
+        problems.append(
+            f"mobile.new_towers.count: must be at least 1, got {mobile.new_towers.count}"
+        )
     return problems
 
 
@@ -612,4 +747,19 @@ def _check_files_and_columns(s: Scenario) -> list[str]:
                 problems.append(f"candidates.layers[{i}].path: file not found: {c.path}")
             continue
         check(f"candidates.layers[{i}]", c, [c.name_column])
+    if s.mobile is not None:
+        t_spec = s.mobile.transmitters
+        if t_spec is not None:
+            check(
+                "mobile.transmitters",
+                t_spec,
+                [t_spec.name_column, t_spec.power_column, t_spec.height_column],
+            )
+        for i, m in enumerate(s.mobile.measured):
+            columns: list[str | None] = []
+            if m.kind == "speedtest":
+                columns = [m.download_column, m.tests_column]
+                if m.path.suffix.lower() in (".csv", ".txt", ".tsv"):
+                    columns.append(m.quadkey_column)
+            check(f"mobile.measured[{i}]", m, columns)
     return problems

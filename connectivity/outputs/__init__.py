@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from connectivity._version import __version__
 from connectivity.errors import OutputError
@@ -197,6 +199,8 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
     )
     for name, table in results.tables.items():
         step(f"{name}.csv", functools.partial(_csv, table, folder / f"{name}.csv"))
+    if _writes_raster(results):
+        step("signal_dbm.tif", lambda: _signal_raster(results, folder / "signal_dbm.tif"))
     step("run.json", lambda: write_manifest(results, folder, seconds, pub, hashes))
     if bar is not None:
         bar.close()
@@ -205,7 +209,64 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
 def output_files(results: Results) -> list[str]:
     """Names of the files a run writes (comparison tables only when the scenario makes them)."""
     extra = [f"{name}.csv" for name in results.tables]
+    if _writes_raster(results):
+        extra.append("signal_dbm.tif")
     return [*OUTPUT_FILES[:-1], *extra, OUTPUT_FILES[-1]]
+
+
+def _writes_raster(results: Results) -> bool:
+    mob = results.scenario.mobile
+    return bool(mob is not None and mob.raster and results.transmitters)
+
+
+def _signal_raster(results: Results, path: Path) -> None:
+    """Received power of the existing transmitters and the chosen towers on the demand grid."""
+    from connectivity import mobile, propagation
+    from connectivity.outputs.raster import write_power_raster
+
+    mob = results.scenario.mobile
+    assert mob is not None
+    grid = propagation.Grid.covering(
+        results.territory.outline.bounds, results.scenario.demand.cell_size_m
+    )
+    transmitters = results.transmitters
+    rural = results.territory.rural
+
+    def power_at(xy: np.ndarray) -> np.ndarray:
+        on_rural = shapely.contains_xy(rural, xy[:, 0], xy[:, 1])
+        signal = mobile.signal_on_points(xy, transmitters, mob.radio, results.terrain, on_rural)
+        return signal.power_dbm
+
+    windows = propagation.power_windows(grid, power_at)
+    write_power_raster(path, grid, windows, crs=results.scenario.territory.metric_crs)
+
+
+def _mobile_dict(results: Results) -> dict[str, Any] | None:
+    mob, cov = results.scenario.mobile, results.mobile
+    if mob is None or cov is None:
+        return None
+    cells = results.cells
+    people = cells["population"].to_numpy()
+    q = cov.quality
+    return {
+        "existing_coverage_known": cov.known,
+        "note": (
+            "existing mobile coverage comes from the sources below"
+            if cov.known
+            else "existing mobile coverage is unknown in the data supplied (no transmitters and "
+            "no measurements) and is counted as none"
+        ),
+        "terrain": "DEM used: paths without line of sight get knife-edge diffraction loss"
+        if cov.terrain
+        else "no DEM supplied: flat terrain assumed",
+        "sources": cov.sources.to_dict(orient="records"),
+        "people_with_good_mobile_coverage_before": round(float(people[q >= 1].sum()), 1),
+        "people_with_basic_mobile_coverage_before": round(
+            float(people[(q > 0) & (q < 1)].sum()), 1
+        ),
+        "existing_transmitters": len(cov.transmitters),
+        "new_towers_chosen": int((results.selected["type"] == "torre_nueva").sum()),
+    }
 
 
 def _solution_dict(results: Results) -> dict[str, Any] | None:
@@ -393,6 +454,7 @@ def write_manifest(
         "output_seconds": output_seconds,
         "summary": {k: round(v, 3) for k, v in results.summary.items()},
         "solution": _solution_dict(results),
+        "mobile": _mobile_dict(results),
         "privacy": {
             "rule": f"no published figure describes fewer than {pub.min_population} people; "
             "such rows keep their geometry, lose their people figures and have suppressed = true",

@@ -15,7 +15,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from connectivity.outputs.i18n import Language, label
+from connectivity.outputs.i18n import Language, coverage_notes, label
 from connectivity.outputs.webmap import (
     DENSITY_COLOURS,
     NEW_COLOUR,
@@ -213,7 +213,7 @@ def write_overview_png(results: Results, path: Path, *, language: Language = "es
     fig.text(
         0.99,
         0.005,
-        label("covered_radius", language, radius=f"{s.candidates.radius_m:g}"),
+        " · ".join(coverage_notes(results, language)),
         ha="right",
         fontsize=7,
         color="#555555",

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from connectivity.pipeline import Results
+
 from typing import Literal
 
 Language = Literal["es", "en"]
@@ -48,6 +53,32 @@ LABELS: dict[str, dict[str, str]] = {
     "covered_radius": {
         "es": "Cobertura: radio de {radius} m alrededor de cada sitio",
         "en": "Coverage: {radius} m radius around each site",
+    },
+    "towers_note": {
+        "es": "Torres nuevas: señal modelada con {model} a {freq} MHz, PIRE {power} dBm, antena "
+        "de {height} m; cobertura básica desde {basic} dBm, buena desde {good} dBm",
+        "en": "New towers: signal modelled with {model} at {freq} MHz, EIRP {power} dBm, "
+        "{height} m antenna; basic coverage from {basic} dBm, good from {good} dBm",
+    },
+    "mobile_unknown": {
+        "es": "La cobertura móvil existente es desconocida en los datos entregados (no hay "
+        "transmisores ni mediciones) y se cuenta como nula",
+        "en": "Existing mobile coverage is unknown in the data supplied (no transmitters and "
+        "no measurements) and is counted as none",
+    },
+    "mobile_sources": {
+        "es": "Cobertura móvil existente según: {sources}; lo medido reemplaza al modelo",
+        "en": "Existing mobile coverage from: {sources}; measured values override the model",
+    },
+    "terrain_none": {
+        "es": "Sin modelo de elevación: se supone terreno plano",
+        "en": "No elevation model: flat terrain assumed",
+    },
+    "terrain_dem": {
+        "es": "Con modelo de elevación: los trayectos sin línea de vista suman pérdida por "
+        "difracción (filo de cuchillo)",
+        "en": "With an elevation model: paths without line of sight add knife-edge "
+        "diffraction loss",
     },
     "overview": {"es": "Territorio completo", "en": "Whole territory"},
     "urban_zoom": {"es": "Zona urbana", "en": "Urban area"},
@@ -131,3 +162,35 @@ def label(key: str, language: Language, **values: object) -> str:
     """
     text = LABELS[key][language]
     return text.format(**values) if values else text
+
+
+def coverage_notes(results: Results, language: Language) -> list[str]:
+    """Plain sentences on how coverage was judged, for legends and the report (unescaped)."""
+    s = results.scenario
+    notes = []
+    if s.candidates.layers:
+        notes.append(label("covered_radius", language, radius=f"{s.candidates.radius_m:g}"))
+    mob, cov = s.mobile, results.mobile
+    if mob is None or cov is None:
+        return notes
+    r = mob.radio
+    if mob.new_towers is not None:
+        notes.append(
+            label(
+                "towers_note",
+                language,
+                model=r.model.replace("_", "-"),
+                freq=f"{r.frequency_mhz:g}",
+                power=f"{r.power_dbm:g}",
+                height=f"{r.height_m:g}",
+                basic=f"{r.basic_dbm:g}",
+                good=f"{r.good_dbm:g}",
+            )
+        )
+    if cov.known:
+        names = ", ".join(str(v) for v in cov.sources["source"])
+        notes.append(label("mobile_sources", language, sources=names))
+    else:
+        notes.append(label("mobile_unknown", language))
+    notes.append(label("terrain_dem" if cov.terrain else "terrain_none", language))
+    return notes

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from connectivity.outputs.i18n import Language, label
+from connectivity.outputs.i18n import Language, coverage_notes, label
 from connectivity.pipeline import Results
 
 _t = label  # every text comes from the one translation table in i18n
@@ -195,6 +195,7 @@ def write_report(
         model=s.method.resolved_model.replace("_", " "),
         privacy=s.output.min_population,
     )
+    method += " " + ". ".join(coverage_notes(results, language)) + "."
     title = f"{_t('report_title', language)}: {s.title}"
     page = f"""<!DOCTYPE html>
 <html lang="{language}"><head><meta charset="utf-8">

@@ -19,7 +19,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import Search
 from jinja2 import Template
 
-from connectivity.outputs.i18n import Language, label
+from connectivity.outputs.i18n import Language, coverage_notes, label
 from connectivity.pipeline import Results
 
 if TYPE_CHECKING:
@@ -304,6 +304,6 @@ def _legend_html(results: Results, breaks: np.ndarray, language: Language) -> st
         f"{dot(WIFI_COLOUR, _esc(label('existing_wifi', language)))}"
         f"{dot(SITE_COLOUR, _esc(label('selected_sites', language)))}"
         f'<div style="margin-top:6px;color:#555">'
-        f"{_esc(label('covered_radius', language, radius=f'{s.candidates.radius_m:g}'))}</div>"
+        f"{'<br>'.join(_esc(n) for n in coverage_notes(results, language))}</div>"
         "</div>"
     )

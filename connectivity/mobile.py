@@ -1,0 +1,238 @@
+"""Mobile coverage on the demand grid: modelled, measured, and new rural tower sites.
+
+Pure functions between the pipeline's reading and writing: transmitters and radio settings in,
+per-cell coverage quality out (0 none, 0.5 basic, 1 good), measured sources overriding the
+model where they exist. :func:`propose_towers` clusters the demand still without coverage
+(weighted k-means, scikit-learn) into candidate tower sites; :func:`tower_coverage` models
+what each candidate would cover, for the optimiser to choose among them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from connectivity import propagation
+from connectivity.measured import QUALITY
+from connectivity.scenario import NewTowersSpec, RadioSpec, TransmitterLayerSpec
+from connectivity.territory import Territory, assign_area
+
+logger = logging.getLogger(__name__)
+
+TOWER_TYPE = "torre_nueva"
+
+
+def transmitters_from_points(
+    points: gpd.GeoDataFrame, spec: TransmitterLayerSpec, radio: RadioSpec
+) -> list[propagation.Transmitter]:
+    """Transmitters at points (metric CRS) with the radio's settings, or per-row columns."""
+    from connectivity.layers import to_number
+
+    n = len(points)
+    power = np.full(n, radio.power_dbm)
+    height = np.full(n, radio.height_m)
+    if spec.power_column:
+        power = to_number(
+            points[spec.power_column], path=spec.path, role="mobile.transmitters"
+        ).to_numpy()
+    if spec.height_column:
+        height = to_number(
+            points[spec.height_column], path=spec.path, role="mobile.transmitters"
+        ).to_numpy()
+    return [
+        propagation.Transmitter(
+            x=float(p.x),
+            y=float(p.y),
+            power_dbm=float(pw),
+            frequency_mhz=radio.frequency_mhz,
+            height_m=float(h),
+        )
+        for p, pw, h in zip(points.geometry, power, height, strict=True)
+    ]
+
+
+def radio_loss(radio: RadioSpec, *, rural: bool = True) -> propagation.LossFunction:
+    """Return the radio's path-loss function for receivers on rural or urban land."""
+    return propagation.loss_function(
+        radio.model,
+        area=radio.area if rural else radio.urban_area,
+        exponent=radio.exponent,
+        receiver_height_m=radio.receiver_height_m,
+    )
+
+
+def signal_on_points(
+    points_xy: np.ndarray,
+    transmitters: list[propagation.Transmitter],
+    radio: RadioSpec,
+    terrain: propagation.Terrain | None,
+    rural: np.ndarray | None = None,
+) -> propagation.Signal:
+    """Best received power at points from the transmitters, with the radio's model.
+
+    ``rural`` marks the points on rural land (the radio's ``area``); the others get its
+    ``urban_area``. Without it every point counts as rural.
+    """
+    pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
+    on_rural = np.ones(len(pts), dtype=bool) if rural is None else np.asarray(rural, dtype=bool)
+    power = np.full(len(pts), propagation.NODATA_DBM)
+    los = np.zeros(len(pts), dtype=bool)
+    best = np.full(len(pts), -1, dtype=np.int64)
+    for is_rural in (True, False):
+        idx = np.flatnonzero(on_rural == is_rural)
+        if not len(idx):
+            continue
+        part = propagation.received_power_at(
+            pts[idx],
+            transmitters,
+            loss_db=radio_loss(radio, rural=is_rural),
+            max_range_m=radio.max_range_m,
+            terrain=terrain,
+            receiver_height_m=radio.receiver_height_m,
+        )
+        power[idx], los[idx], best[idx] = part.power_dbm, part.line_of_sight, part.best_transmitter
+    return propagation.Signal(power_dbm=power, line_of_sight=los, best_transmitter=best)
+
+
+def quality_from_power(power_dbm: np.ndarray, radio: RadioSpec) -> np.ndarray:
+    """Coverage quality from received power: 0, 0.5 (basic) or 1 (good)."""
+    cls = propagation.coverage_class(power_dbm, basic_dbm=radio.basic_dbm, good_dbm=radio.good_dbm)
+    return np.choose(cls, [QUALITY["none"], QUALITY["basic"], QUALITY["good"]])
+
+
+def propose_towers(
+    cells: gpd.GeoDataFrame,
+    centres: np.ndarray,
+    existing_quality: np.ndarray,
+    territory: Territory,
+    spec: NewTowersSpec,
+) -> gpd.GeoDataFrame:
+    """Candidate tower sites at the centres of the uncovered priority-weighted demand.
+
+    Weighted k-means over the cells whose existing coverage is below good (on rural land with
+    ``rural_only``); the weight is the demand still uncovered. Returns candidates with the
+    columns of :func:`connectivity.sites.candidates_from_layers` (empty when no demand is left).
+    """
+    from sklearn.cluster import KMeans
+
+    gap = cells["demand_weight"].to_numpy() * (1.0 - np.asarray(existing_quality))
+    use = gap > 0
+    if spec.rural_only:
+        use &= cells["rural"].to_numpy(dtype=bool)
+    xy, w = centres[use], gap[use]
+    k = min(spec.count, len(xy))
+    columns = ["site_id", "name", "type", "area_code", "area_name", "cost"]
+    if k == 0:
+        logger.warning("new towers: no uncovered demand to place towers on")
+        return gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry", crs=cells.crs)
+    km = KMeans(n_clusters=k, n_init=10, random_state=spec.seed).fit(xy, sample_weight=w)
+    sites = km.cluster_centers_
+    area = assign_area(sites[:, 0], sites[:, 1], territory.areas, snap_distance_m=5000.0)
+    ok = area >= 0
+    sites, area = sites[ok], area[ok]
+    order = np.argsort(-np.bincount(km.labels_, weights=w, minlength=k)[ok], kind="stable")
+    sites, area = sites[order], area[order]
+    n = np.arange(1, len(sites) + 1)
+    towers = gpd.GeoDataFrame(
+        {
+            "site_id": [f"{TOWER_TYPE}-{i}" for i in n],
+            "name": [f"Torre propuesta {i}" for i in n],
+            "type": TOWER_TYPE,
+            "area_code": territory.areas["area_code"].to_numpy()[area],
+            "area_name": territory.areas["area_name"].to_numpy()[area],
+            "cost": float(spec.cost),
+        },
+        geometry=gpd.points_from_xy(sites[:, 0], sites[:, 1]),
+        crs=cells.crs,
+    )
+    logger.info(
+        "new towers: %d candidate sites from weighted k-means over %d uncovered cells",
+        len(towers),
+        int(use.sum()),
+    )
+    return towers
+
+
+def tower_coverage(
+    towers_xy: np.ndarray,
+    centres: np.ndarray,
+    radio: RadioSpec,
+    terrain: propagation.Terrain | None,
+    rural: np.ndarray | None = None,
+) -> sparse.csr_array:
+    """Site × cell coverage quality of candidate towers from the propagation model."""
+    rows = []
+    for x, y in np.asarray(towers_xy, dtype=float).reshape(-1, 2):
+        t = propagation.Transmitter(
+            x=x,
+            y=y,
+            power_dbm=radio.power_dbm,
+            frequency_mhz=radio.frequency_mhz,
+            height_m=radio.height_m,
+        )
+        quality = quality_from_power(
+            signal_on_points(centres, [t], radio, terrain).power_dbm, radio
+        )
+        rows.append(sparse.csr_array(quality.reshape(1, -1)))
+    if not rows:
+        return sparse.csr_array((0, len(centres)), dtype=float)
+    matrix = sparse.vstack(rows, format="csr")
+    matrix.eliminate_zeros()
+    return sparse.csr_array(matrix)
+
+
+@dataclass
+class MobileCoverage:
+    """Existing mobile coverage per cell and where each value comes from.
+
+    Attributes
+    ----------
+    quality
+        0–1 per cell (0 where unknown).
+    source
+        Per cell: ``"measured: <file>"``, ``"model"`` or ``"unknown"``.
+    sources
+        One row per source: name, kind, share of the territory's cells it covers and share of
+        the people.
+    known
+        Whether any transmitter or measured source was given.
+    terrain
+        Whether a DEM was used.
+    transmitters
+        Existing transmitters.
+    """
+
+    quality: np.ndarray
+    source: np.ndarray
+    sources: pd.DataFrame
+    known: bool
+    terrain: bool
+    transmitters: list[propagation.Transmitter] = field(default_factory=list)
+    line_of_sight: np.ndarray | None = None
+
+
+def source_summary(
+    name: str, kind: str, measured: np.ndarray, cells: gpd.GeoDataFrame
+) -> dict[str, object]:
+    """How much of the territory (cells, area and people) a source says something about."""
+    pop = cells["population"].to_numpy()
+    share_cells = float(measured.mean()) if len(measured) else 0.0
+    share_people = float(pop[measured].sum() / pop.sum()) if pop.sum() > 0 else 0.0
+    logger.info(
+        "mobile coverage: %s (%s) covers %.1f%% of the cells and %.1f%% of the people",
+        name,
+        kind,
+        100 * share_cells,
+        100 * share_people,
+    )
+    return {
+        "source": name,
+        "kind": kind,
+        "pct_cells": round(100 * share_cells, 2),
+        "pct_people": round(100 * share_people, 2),
+    }
