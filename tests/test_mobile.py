@@ -136,3 +136,65 @@ def test_radio_outside_the_model_range_is_refused(tmp_path: Path) -> None:
     text = str(info.value)
     assert "2600 MHz is outside okumura_hata's range [150, 1500]" in text
     assert "height_m: 12 m" in text and "beyond okumura_hata's 20 km" in text
+
+
+def test_operator_polygons_and_terrain_in_a_scenario(tmp_path: Path) -> None:
+    import geopandas as gpd
+    import rasterio
+    import shapely
+    from affine import Affine
+
+    box = shapely.box(TX_LON - 0.005, TX_LAT - 0.005, TX_LON + 0.005, TX_LAT + 0.005)
+    gpd.GeoDataFrame({"operador": ["A"]}, geometry=[box], crs="EPSG:4326").to_file(
+        tmp_path / "operador.geojson"
+    )
+    heights = np.full((200, 100), 2600.0, dtype="float32")  # 0.005° cells over the extract
+    heights[:, 44] = 3600.0  # a 1,000 m wall running north-south at lon -74.08
+    with rasterio.open(
+        tmp_path / "dem.tif",
+        "w",
+        driver="GTiff",
+        width=100,
+        height=200,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=Affine(0.005, 0, -74.3, 0, -0.005, 4.7),
+    ) as dst:
+        dst.write(heights, 1)
+    pd.DataFrame({"lon": [-74.05], "lat": [TX_LAT]}).to_csv(tmp_path / "t.csv", index=False)
+    mobile = {
+        "transmitters": {"path": str(tmp_path / "t.csv"), "x_column": "lon", "y_column": "lat"},
+        "measured": [
+            {
+                "kind": "polygons",
+                "path": str(tmp_path / "operador.geojson"),
+                "coverage_class": "basic",
+            }
+        ],
+        "terrain": str(tmp_path / "dem.tif"),
+    }
+    scenario = load_scenario(_mobile_scenario(tmp_path, mobile, sites=3))
+    results = run_scenario(scenario, write=False)
+    cells = results.cells
+    inside = cells["mobile_source"] == "measured: operador.geojson"
+    assert inside.sum() > 50
+    assert (cells.loc[inside, "mobile_quality_before"] == 0.5).all()
+    # the transmitter stands east of the wall: the city west of it is out of sight
+    assert results.mobile.terrain and results.mobile.line_of_sight is not None
+    lon = cells.geometry.centroid.to_crs(4326).x.to_numpy()
+    in_sight = results.mobile.line_of_sight
+    assert not in_sight[lon < -74.09].any()
+    east = (lon > -74.065) & (lon < -74.052)  # clear of the wall (bilinear spreads it)
+    assert east.any() and in_sight[east].all()
+    assert "DEM" in " ".join(coverage_notes(results, "en")) or "elevation" in " ".join(
+        coverage_notes(results, "en")
+    )
+    flat = dict(mobile, terrain=None)
+    flat_results = run_scenario(
+        load_scenario(_mobile_scenario(tmp_path, flat, sites=3)), write=False
+    )
+    model = ~inside.to_numpy()
+    with_wall = cells["mobile_quality_before"].to_numpy()[model]
+    without = flat_results.cells["mobile_quality_before"].to_numpy()[model]
+    assert (with_wall <= without).all() and with_wall.sum() < without.sum()
