@@ -18,8 +18,9 @@ import pandas as pd
 from scipy import sparse
 
 from connectivity import propagation
+from connectivity.errors import LayerError
 from connectivity.measured import QUALITY
-from connectivity.scenario import NewTowersSpec, RadioSpec, TransmitterLayerSpec
+from connectivity.scenario import MobileSpec, NewTowersSpec, RadioSpec, TransmitterLayerSpec
 from connectivity.territory import Territory, assign_area
 
 logger = logging.getLogger(__name__)
@@ -28,14 +29,34 @@ TOWER_TYPE = "torre_nueva"
 
 
 def transmitters_from_points(
-    points: gpd.GeoDataFrame, spec: TransmitterLayerSpec, radio: RadioSpec
+    points: gpd.GeoDataFrame, spec: TransmitterLayerSpec, mob: MobileSpec
 ) -> list[propagation.Transmitter]:
-    """Transmitters at points (metric CRS) with the radio's settings, or per-row columns."""
+    """Transmitters at points (metric CRS) with their technology's radio, or per-row columns.
+
+    Raises
+    ------
+    LayerError
+        Naming the rows whose technology has no radio in the scenario.
+    """
     from connectivity.layers import to_number
 
     n = len(points)
-    power = np.full(n, radio.power_dbm)
-    height = np.full(n, radio.height_m)
+    if spec.technology_column:
+        techs = points[spec.technology_column].astype("string").str.strip().fillna("")
+        radios = [mob.radio_for(str(t)) for t in techs]
+        unknown = [i for i, r in enumerate(radios) if r is None]
+        if unknown:
+            known = ", ".join(r.technology for r in [mob.radio, *mob.radios])
+            rows = ", ".join(str(i + 1) for i in unknown[:5])
+            raise LayerError(
+                f"{spec.path}: column '{spec.technology_column}' has technologies with no radio "
+                f"in the scenario (rows {rows}; radios: {known}); add them under mobile.radios"
+            )
+    else:
+        radios = [mob.radio] * n
+    by_row = [r for r in radios if r is not None]
+    power = np.array([r.power_dbm for r in by_row], dtype=float).reshape(n)
+    height = np.array([r.height_m for r in by_row], dtype=float).reshape(n)
     if spec.power_column:
         power = to_number(
             points[spec.power_column], path=spec.path, role="mobile.transmitters"
@@ -49,20 +70,48 @@ def transmitters_from_points(
             x=float(p.x),
             y=float(p.y),
             power_dbm=float(pw),
-            frequency_mhz=radio.frequency_mhz,
+            frequency_mhz=r.frequency_mhz,
             height_m=float(h),
+            technology=r.technology,
         )
-        for p, pw, h in zip(points.geometry, power, height, strict=True)
+        for p, pw, h, r in zip(points.geometry, power, height, by_row, strict=True)
     ]
 
 
-def radio_loss(radio: RadioSpec, *, rural: bool = True) -> propagation.LossFunction:
+def calibrate(
+    samples: gpd.GeoDataFrame,
+    dbm: np.ndarray,
+    transmitters: list[propagation.Transmitter],
+    technology: str,
+) -> propagation.Calibration:
+    """Fit the log-distance model to signal samples, each paired with its nearest transmitter."""
+    from scipy.spatial import cKDTree
+
+    own = [t for t in transmitters if t.technology == technology]
+    if not own:
+        raise propagation.PropagationRangeError(
+            f"calibration: no transmitter of technology {technology!r} to measure from"
+        )
+    tx_xy = np.array([[t.x, t.y] for t in own])
+    xy = np.column_stack([samples.geometry.x, samples.geometry.y])
+    dist, idx = cKDTree(tx_xy).query(xy)
+    power = np.array([own[i].power_dbm for i in idx])
+    return propagation.calibrate_log_distance(dist, dbm, transmit_power_dbm=power)
+
+
+def radio_loss(
+    radio: RadioSpec,
+    *,
+    rural: bool = True,
+    calibration: propagation.Calibration | None = None,
+) -> propagation.LossFunction:
     """Return the radio's path-loss function for receivers on rural or urban land."""
     return propagation.loss_function(
         radio.model,
         area=radio.area if rural else radio.urban_area,
         exponent=radio.exponent,
         receiver_height_m=radio.receiver_height_m,
+        calibration=calibration,
     )
 
 
@@ -72,6 +121,7 @@ def signal_on_points(
     radio: RadioSpec,
     terrain: propagation.Terrain | None,
     rural: np.ndarray | None = None,
+    calibration: propagation.Calibration | None = None,
 ) -> propagation.Signal:
     """Best received power at points from the transmitters, with the radio's model.
 
@@ -90,13 +140,42 @@ def signal_on_points(
         part = propagation.received_power_at(
             pts[idx],
             transmitters,
-            loss_db=radio_loss(radio, rural=is_rural),
+            loss_db=radio_loss(radio, rural=is_rural, calibration=calibration),
             max_range_m=radio.max_range_m,
             terrain=terrain,
             receiver_height_m=radio.receiver_height_m,
         )
         power[idx], los[idx], best[idx] = part.power_dbm, part.line_of_sight, part.best_transmitter
     return propagation.Signal(power_dbm=power, line_of_sight=los, best_transmitter=best)
+
+
+def best_coverage(
+    points_xy: np.ndarray,
+    transmitters: list[propagation.Transmitter],
+    mob: MobileSpec,
+    terrain: propagation.Terrain | None,
+    rural: np.ndarray | None = None,
+    calibrations: dict[str, propagation.Calibration] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best power, coverage quality and line of sight over every technology's transmitters.
+
+    Each technology is modelled with its own radio and judged by its own thresholds; a point's
+    quality is the best any technology gives it.
+    """
+    pts = np.asarray(points_xy, dtype=float).reshape(-1, 2)
+    power = np.full(len(pts), propagation.NODATA_DBM)
+    quality = np.zeros(len(pts))
+    los = np.zeros(len(pts), dtype=bool)
+    for radio in [mob.radio, *mob.radios]:
+        own = [t for t in transmitters if t.technology in (radio.technology, "")]
+        if not own:
+            continue
+        cal = (calibrations or {}).get(radio.technology)
+        signal = signal_on_points(pts, own, radio, terrain, rural, cal)
+        np.maximum(power, signal.power_dbm, out=power)
+        np.maximum(quality, quality_from_power(signal.power_dbm, radio), out=quality)
+        los |= signal.line_of_sight
+    return power, quality, los
 
 
 def quality_from_power(power_dbm: np.ndarray, radio: RadioSpec) -> np.ndarray:
@@ -174,6 +253,7 @@ def tower_coverage(
             power_dbm=radio.power_dbm,
             frequency_mhz=radio.frequency_mhz,
             height_m=radio.height_m,
+            technology=radio.technology,
         )
         quality = quality_from_power(
             signal_on_points(centres, [t], radio, terrain).power_dbm, radio
@@ -205,6 +285,10 @@ class MobileCoverage:
         Whether a DEM was used.
     transmitters
         Existing transmitters.
+    line_of_sight
+        With a DEM: whether a cell sees a transmitter in range.
+    calibrations
+        Log-distance models fitted to measured samples, by technology.
     """
 
     quality: np.ndarray
@@ -214,6 +298,7 @@ class MobileCoverage:
     terrain: bool
     transmitters: list[propagation.Transmitter] = field(default_factory=list)
     line_of_sight: np.ndarray | None = None
+    calibrations: dict[str, propagation.Calibration] = field(default_factory=dict)
 
 
 def source_summary(

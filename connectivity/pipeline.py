@@ -128,6 +128,7 @@ class Results:
                 power_dbm=radio.power_dbm,
                 frequency_mhz=radio.frequency_mhz,
                 height_m=radio.height_m,
+                technology=radio.technology,
             )
             for p in towers.geometry
         ]
@@ -329,8 +330,22 @@ def run_scenario(
             if mob.transmitters is not None:
                 spec_t = mob.transmitters
                 points = load(spec_t, "mobile.transmitters", geometry="point")
-                transmitters = mobile.transmitters_from_points(points, spec_t, mob.radio)
-            mobile_cov = _mobile_coverage(mob, cells, centres, transmitters, sources, terrain_model)
+                transmitters = mobile.transmitters_from_points(points, spec_t, mob)
+            calibrations = {}
+            if mob.calibration is not None:
+                cal = mob.calibration
+                samples = load(cal, "mobile.calibration", geometry="point")
+                dbm = to_number(
+                    samples[cal.dbm_column], path=cal.path, role="mobile.calibration"
+                ).to_numpy()
+                radio = mob.radio_for(cal.technology)
+                assert radio is not None  # checked with the scenario
+                calibrations[radio.technology] = mobile.calibrate(
+                    samples, dbm, transmitters, radio.technology
+                )
+            mobile_cov = _mobile_coverage(
+                mob, cells, centres, transmitters, sources, terrain_model, calibrations
+            )
         existing = np.maximum(existing, mobile_cov.quality)
     covered_before = existing > 0
 
@@ -514,21 +529,22 @@ def _mobile_coverage(
     transmitters: list[propagation.Transmitter],
     sources: list[tuple[MeasuredSpec, measured.MeasuredCells]],
     terrain: propagation.Terrain | None,
+    calibrations: dict[str, propagation.Calibration],
 ) -> mobile.MobileCoverage:
     """Existing mobile coverage per cell: the model, overridden where measured."""
     summary = []
     line_of_sight = None
     if transmitters:
-        signal = mobile.signal_on_points(
-            centres, transmitters, mob.radio, terrain, cells["rural"].to_numpy()
+        power, modelled, los = mobile.best_coverage(
+            centres, transmitters, mob, terrain, cells["rural"].to_numpy(), calibrations
         )
-        modelled = mobile.quality_from_power(signal.power_dbm, mob.radio)
-        line_of_sight = signal.line_of_sight if terrain is not None else None
+        line_of_sight = los if terrain is not None else None
+        techs = sorted({t.technology for t in transmitters})
         summary.append(
             mobile.source_summary(
-                f"{len(transmitters)} transmitters ({mob.radio.model})",
+                f"{len(transmitters)} transmitters ({', '.join(techs)})",
                 "model",
-                signal.power_dbm > propagation.NODATA_DBM,
+                power > propagation.NODATA_DBM,
                 cells,
             )
         )
@@ -554,6 +570,7 @@ def _mobile_coverage(
         terrain=terrain is not None,
         transmitters=transmitters,
         line_of_sight=line_of_sight,
+        calibrations=calibrations,
     )
 
 

@@ -193,17 +193,22 @@ def loss_function(
     area: Area = "open",
     exponent: float = 3.0,
     receiver_height_m: float = 1.5,
+    calibration: Calibration | None = None,
 ) -> LossFunction:
     """Path loss as a function of distance and transmitter, for use over a whole territory.
 
     Heights and frequencies are still checked against each model's validity range. Distances
     are not: a territory has points nearer than the Hata models' 1 km, where the 1 km loss is
     used (a conservative value), and log-distance and free space use at least 1 m. Keep
-    ``max_range_m`` within 20 km for the Hata models.
+    ``max_range_m`` within 20 km for the Hata models. With a ``calibration`` (fitted to
+    measured samples by :func:`calibrate_log_distance`) the fitted log-distance model is used
+    whatever ``model`` says.
     """
 
     def loss(distance_m: np.ndarray, t: Transmitter) -> np.ndarray:
         d = np.asarray(distance_m, dtype=float)
+        if calibration is not None:
+            return calibration.loss_db(d)
         if model == "free_space":
             return free_space_loss_db(np.maximum(d, 1.0), t.frequency_mhz)
         if model == "log_distance":
@@ -232,13 +237,14 @@ def loss_function(
 
 @dataclass(frozen=True)
 class Transmitter:
-    """A transmitter: position (metric CRS), power, frequency and antenna height."""
+    """A transmitter: position (metric CRS), power, frequency, antenna height, technology."""
 
     x: float
     y: float
     power_dbm: float
     frequency_mhz: float
     height_m: float = 30.0
+    technology: str = ""
 
 
 @dataclass(frozen=True)
@@ -475,7 +481,7 @@ class Calibration:
 
 
 def calibrate_log_distance(
-    distance_m: ArrayLike, received_dbm: ArrayLike, *, transmit_power_dbm: float
+    distance_m: ArrayLike, received_dbm: ArrayLike, *, transmit_power_dbm: ArrayLike
 ) -> Calibration:
     """Fit the log-distance exponent and intercept to measured signal samples.
 
@@ -490,7 +496,8 @@ def calibrate_log_distance(
     received_dbm
         Received signal strength of each sample.
     transmit_power_dbm
-        Transmitter power (EIRP), so that loss = power - received.
+        Power (EIRP) of the transmitter each sample hears (one value, or one per sample), so
+        that loss = power - received.
 
     Raises
     ------
@@ -509,7 +516,8 @@ def calibrate_log_distance(
     x = 10 * np.log10(d[ok])
     if np.ptp(x) < 1.0:
         raise PropagationRangeError("calibration: the samples' distances barely vary")
-    loss = transmit_power_dbm - rx[ok]
+    power = np.broadcast_to(np.asarray(transmit_power_dbm, dtype=float), d.shape)
+    loss = power[ok] - rx[ok]
     model = HuberRegressor().fit(x.reshape(-1, 1), loss)
     fitted = model.predict(x.reshape(-1, 1))
     rmse = float(np.sqrt(np.mean((fitted - loss) ** 2)))

@@ -240,11 +240,28 @@ class RadioSpec:
 
 @dataclass(kw_only=True)
 class TransmitterLayerSpec(LayerSpec):
-    """Existing transmitters (points); optional columns override the radio's power/height."""
+    """Existing transmitters (points); optional columns override the radio's power/height.
+
+    ``technology_column`` names each transmitter's technology, matched to the ``technology``
+    of ``mobile.radio`` or of one of ``mobile.radios``; without it all use ``mobile.radio``.
+    """
 
     name_column: str | None = None
     power_column: str | None = None
     height_column: str | None = None
+    technology_column: str | None = None
+
+
+@dataclass(kw_only=True)
+class CalibrationSpec(LayerSpec):
+    """Measured signal samples (points with dBm) to fit the log-distance model to.
+
+    Each sample is paired with its nearest existing transmitter of ``technology`` (default:
+    ``mobile.radio``'s); the fitted exponent and intercept then replace that radio's model.
+    """
+
+    dbm_column: str
+    technology: str | None = None
 
 
 @dataclass(kw_only=True)
@@ -288,12 +305,22 @@ class NewTowersSpec:
 class MobileSpec:
     """Mobile coverage: existing transmitters, measured coverage, terrain, new towers.
 
-    With no ``transmitters`` and no ``measured`` source, existing mobile coverage is unknown and
-    counts as none; the outputs say so.
+    ``radio`` is the default radio (and the new towers'); ``radios`` adds one per further
+    technology, each with its own model and coverage thresholds. With no ``transmitters`` and
+    no ``measured`` source, existing mobile coverage is unknown and counts as none; the
+    outputs say so.
     """
 
+    def radio_for(self, technology: str | None) -> RadioSpec | None:
+        """Return the radio of a technology (``None``: the default radio)."""
+        if technology is None:
+            return self.radio
+        return next((r for r in [self.radio, *self.radios] if r.technology == technology), None)
+
     radio: RadioSpec = field(default_factory=RadioSpec)
+    radios: list[RadioSpec] = field(default_factory=list)
     transmitters: TransmitterLayerSpec | None = None
+    calibration: CalibrationSpec | None = None
     measured: list[MeasuredSpec] = field(default_factory=list)
     terrain: Path | None = None
     new_towers: NewTowersSpec | None = None
@@ -646,37 +673,18 @@ def _check_values(s: Scenario) -> list[str]:
 
 def _check_mobile(mobile: MobileSpec) -> list[str]:
     problems: list[str] = []
-    r = mobile.radio
-    for key in ("frequency_mhz", "height_m", "receiver_height_m", "max_range_m", "exponent"):
-        value = getattr(r, key)
-        if not value > 0:
-            problems.append(f"mobile.radio.{key}: must be greater than 0, got {value}")
-    if r.good_dbm < r.basic_dbm:
-        problems.append(
-            f"mobile.radio.good_dbm ({r.good_dbm}) must not be below basic_dbm ({r.basic_dbm})"
-        )
-    validity = {"okumura_hata": (150.0, 1500.0), "cost231_hata": (1500.0, 2000.0)}
-    if r.model in validity:
-        low, high = validity[r.model]
-        if not low <= r.frequency_mhz <= high:
-            problems.append(
-                f"mobile.radio.frequency_mhz: {r.frequency_mhz:g} MHz is outside {r.model}'s "
-                f"range [{low:g}, {high:g}] MHz"
-            )
-        if not 30 <= r.height_m <= 200:
-            problems.append(
-                f"mobile.radio.height_m: {r.height_m:g} m is outside {r.model}'s base antenna "
-                "range [30, 200] m"
-            )
-        if not 1 <= r.receiver_height_m <= 10:
-            problems.append(
-                f"mobile.radio.receiver_height_m: {r.receiver_height_m:g} m is outside "
-                f"{r.model}'s mobile antenna range [1, 10] m"
-            )
-        if r.max_range_m > 20000:
-            problems.append(
-                f"mobile.radio.max_range_m: {r.max_range_m:g} m is beyond {r.model}'s 20 km"
-            )
+    techs = [r.technology for r in [mobile.radio, *mobile.radios]]
+    repeated = sorted({t for t in techs if techs.count(t) > 1})
+    if repeated:
+        problems.append(f"mobile.radios: technology {', '.join(repeated)} is given twice")
+    for i, radio in enumerate([mobile.radio, *mobile.radios]):
+        problems += _check_radio(radio, "mobile.radio" if i == 0 else f"mobile.radios[{i - 1}]")
+    cal = mobile.calibration
+    if cal is not None:
+        if mobile.transmitters is None:
+            problems.append("mobile.calibration: needs mobile.transmitters to measure from")
+        if mobile.radio_for(cal.technology) is None:
+            problems.append(f"mobile.calibration.technology: no radio for {cal.technology!r}")
     if mobile.terrain is not None and not mobile.terrain.exists():
         problems.append(f"mobile.terrain: file not found: {mobile.terrain}")
     for i, m in enumerate(mobile.measured):
@@ -686,6 +694,39 @@ def _check_mobile(mobile: MobileSpec) -> list[str]:
         problems.append(
             f"mobile.new_towers.count: must be at least 1, got {mobile.new_towers.count}"
         )
+    return problems
+
+
+def _check_radio(r: RadioSpec, key: str) -> list[str]:
+    problems: list[str] = []
+    for name in ("frequency_mhz", "height_m", "receiver_height_m", "max_range_m", "exponent"):
+        value = getattr(r, name)
+        if not value > 0:
+            problems.append(f"{key}.{name}: must be greater than 0, got {value}")
+    if r.good_dbm < r.basic_dbm:
+        problems.append(
+            f"{key}.good_dbm ({r.good_dbm}) must not be below basic_dbm ({r.basic_dbm})"
+        )
+    validity = {"okumura_hata": (150.0, 1500.0), "cost231_hata": (1500.0, 2000.0)}
+    if r.model in validity:
+        low, high = validity[r.model]
+        if not low <= r.frequency_mhz <= high:
+            problems.append(
+                f"{key}.frequency_mhz: {r.frequency_mhz:g} MHz is outside {r.model}'s "
+                f"range [{low:g}, {high:g}] MHz"
+            )
+        if not 30 <= r.height_m <= 200:
+            problems.append(
+                f"{key}.height_m: {r.height_m:g} m is outside {r.model}'s base antenna "
+                "range [30, 200] m"
+            )
+        if not 1 <= r.receiver_height_m <= 10:
+            problems.append(
+                f"{key}.receiver_height_m: {r.receiver_height_m:g} m is outside "
+                f"{r.model}'s mobile antenna range [1, 10] m"
+            )
+        if r.max_range_m > 20000:
+            problems.append(f"{key}.max_range_m: {r.max_range_m:g} m is beyond {r.model}'s 20 km")
     return problems
 
 
@@ -753,8 +794,15 @@ def _check_files_and_columns(s: Scenario) -> list[str]:
             check(
                 "mobile.transmitters",
                 t_spec,
-                [t_spec.name_column, t_spec.power_column, t_spec.height_column],
+                [
+                    t_spec.name_column,
+                    t_spec.power_column,
+                    t_spec.height_column,
+                    t_spec.technology_column,
+                ],
             )
+        if s.mobile.calibration is not None:
+            check("mobile.calibration", s.mobile.calibration, [s.mobile.calibration.dbm_column])
         for i, m in enumerate(s.mobile.measured):
             columns: list[str | None] = []
             if m.kind == "speedtest":

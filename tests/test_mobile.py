@@ -198,3 +198,64 @@ def test_operator_polygons_and_terrain_in_a_scenario(tmp_path: Path) -> None:
     with_wall = cells["mobile_quality_before"].to_numpy()[model]
     without = flat_results.cells["mobile_quality_before"].to_numpy()[model]
     assert (with_wall <= without).all() and with_wall.sum() < without.sum()
+
+
+def test_technologies_and_calibration_in_a_scenario(tmp_path: Path) -> None:
+    from pyproj import Transformer
+
+    to_metric = Transformer.from_crs(4326, 9377, always_xy=True)
+    tx_x, tx_y = to_metric.transform(TX_LON, TX_LAT)
+    pd.DataFrame(
+        {"lon": [TX_LON, -74.09], "lat": [TX_LAT, 4.58], "tec": ["4G", "3G"], "p": [43, 40]}
+    ).to_csv(tmp_path / "t.csv", index=False)
+    # drive-test samples east and west of the 4G tower, from a known log-distance model
+    rng = np.random.default_rng(7)
+    d = rng.uniform(50, 1500, 300)
+    angle = rng.uniform(0, 2 * np.pi, 300)
+    received = 43 - (38.0 + 10 * 3.4 * np.log10(d)) + rng.normal(0, 2, 300)
+    received[:10] += 25  # outliers: a few readings near a window
+    back = Transformer.from_crs(9377, 4326, always_xy=True)
+    lon, lat = back.transform(tx_x + d * np.cos(angle), tx_y + d * np.sin(angle))
+    pd.DataFrame({"lon": lon, "lat": lat, "rsrp": received.round(1)}).to_csv(
+        tmp_path / "muestras.csv", index=False
+    )
+    mobile = {
+        "radio": {"technology": "4G", "frequency_mhz": 850},
+        "radios": [
+            {"technology": "3G", "frequency_mhz": 1900, "model": "cost231_hata", "good_dbm": -90}
+        ],
+        "transmitters": {
+            "path": str(tmp_path / "t.csv"),
+            "x_column": "lon",
+            "y_column": "lat",
+            "technology_column": "tec",
+            "power_column": "p",
+        },
+        "calibration": {
+            "path": str(tmp_path / "muestras.csv"),
+            "x_column": "lon",
+            "y_column": "lat",
+            "dbm_column": "rsrp",
+        },
+    }
+    results = run_scenario(load_scenario(_mobile_scenario(tmp_path, mobile, sites=3)), write=False)
+    by_tech = {t.technology: t for t in results.mobile.transmitters}
+    assert by_tech["3G"].frequency_mhz == 1900 and by_tech["4G"].frequency_mhz == 850
+    fit = results.mobile.calibrations["4G"]
+    assert fit.exponent == pytest.approx(3.4, abs=0.15)
+    assert fit.intercept_db == pytest.approx(38.0, abs=3.0)
+    # cells near the 4G tower follow the calibrated model: good within a few hundred metres
+    centres = np.column_stack(
+        [results.cells.geometry.centroid.x, results.cells.geometry.centroid.y]
+    )
+    dist = np.hypot(centres[:, 0] - tx_x, centres[:, 1] - tx_y)
+    near = dist < 150
+    assert near.any() and (results.cells["mobile_quality_before"].to_numpy()[near] == 1).all()
+
+    pd.DataFrame({"lon": [TX_LON], "lat": [TX_LAT], "tec": ["5G"], "p": [43]}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
+    from connectivity.errors import LayerError
+
+    with pytest.raises(LayerError, match=r"technologies with no radio .*rows 1; radios: 4G, 3G"):
+        run_scenario(load_scenario(_mobile_scenario(tmp_path, mobile, sites=3)), write=False)

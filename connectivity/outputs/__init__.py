@@ -232,10 +232,14 @@ def _signal_raster(results: Results, path: Path) -> None:
     transmitters = results.transmitters
     rural = results.territory.rural
 
+    calibrations = results.mobile.calibrations if results.mobile else {}
+
     def power_at(xy: np.ndarray) -> np.ndarray:
         on_rural = shapely.contains_xy(rural, xy[:, 0], xy[:, 1])
-        signal = mobile.signal_on_points(xy, transmitters, mob.radio, results.terrain, on_rural)
-        return signal.power_dbm
+        power, _, _ = mobile.best_coverage(
+            xy, transmitters, mob, results.terrain, on_rural, calibrations
+        )
+        return power
 
     windows = propagation.power_windows(grid, power_at)
     write_power_raster(path, grid, windows, crs=results.scenario.territory.metric_crs)
@@ -271,6 +275,15 @@ def _mobile_dict(results: Results) -> dict[str, Any] | None:
         "rural_people_covered_before": round(float(people[rural] @ before[rural]), 1),
         "rural_people_covered_after": round(float(people[rural] @ after[rural]), 1),
         "existing_transmitters": len(cov.transmitters),
+        "calibration": {
+            tech: {
+                "exponent": round(c.exponent, 3),
+                "intercept_db": round(c.intercept_db, 2),
+                "rmse_db": round(c.rmse_db, 2),
+                "samples": c.n_samples,
+            }
+            for tech, c in cov.calibrations.items()
+        },
         "new_towers_chosen": int((results.selected["type"] == "torre_nueva").sum()),
     }
 
