@@ -524,7 +524,81 @@ class _CoverageModel:
             ranking = self._interchange(ranking)
         return ranking
 
-    def _interchange(self, ranking: Ranking, max_passes: int = 20) -> Ranking:
+    def _iterated_interchange(
+        self, ranking: Ranking, *, patience: int = 15, max_rounds: int = 60, seed: int = 0
+    ) -> Ranking:
+        """Interchange, then escape its local optimum by perturbation (iterated local search).
+
+        Each round drops up to a third of the plan's sites at random (never mandatory ones), refills
+        greedily without them, and runs the interchange again; a round's plan replaces the best
+        only when it covers more. Stops after ``patience`` rounds without improvement, after
+        ``max_rounds``, or when it has taken twice as long as the first interchange (at least
+        half a second). Seeded: the same instance gives the same plan.
+        """
+        import time
+
+        start = time.perf_counter()
+        best = self._interchange(ranking)
+        if not self._interchange_applies(best):
+            return best
+        budget_s = max(0.5, 2 * (time.perf_counter() - start))
+        m, w = self.matrix, self.weights
+        w_open = np.where(self.existing >= 1.0, 0.0, w)
+        best_value = float(w_open @ (m[best.sites].sum(axis=0) > 0)) if len(best.sites) else 0.0
+        # the k best single-site gains bound any plan (coverage is submodular): when the plan
+        # reaches that bound it is optimal and there is nothing to search for
+        singles = m @ w_open
+        singles[self.excluded] = 0.0
+        k = len(best.sites)
+        if best_value >= float(np.sort(singles)[-k:].sum()) - 1e-9:
+            return best
+        fixed = {int(s) for s in self.mandatory}
+        rng = np.random.default_rng(seed)
+        stale = 0
+        for _ in range(max_rounds):
+            if stale >= patience or time.perf_counter() - start > budget_s:
+                break
+            sites = [int(s) for s in best.sites]
+            free = [i for i, s in enumerate(sites) if s not in fixed]
+            n_drop = min(len(free), int(rng.integers(1, max(2, len(sites) // 3 + 1))))
+            if n_drop == 0:
+                break
+            drop = set(rng.choice(free, size=n_drop, replace=False).tolist())
+            banned = np.zeros(m.shape[0], dtype=bool)
+            banned[self.excluded] = True
+            banned[[sites[i] for i in drop]] = True
+            kept = [s for i, s in enumerate(sites) if i not in drop]
+            covered = (m[kept].sum(axis=0) > 0) if kept else np.zeros(m.shape[1], dtype=bool)
+            open_w = np.where(covered, 0.0, w_open)
+            for _ in range(n_drop):  # greedy refill
+                gain = m @ open_w
+                gain[banned] = -np.inf
+                gain[kept] = -np.inf
+                a = int(np.argmax(gain))
+                kept.append(a)
+                open_w[m.indices[m.indptr[a] : m.indptr[a + 1]]] = 0.0
+            trial = self._interchange(
+                rank_selection(self.matrix, self.weights, kept, self.existing, self.costs)
+            )
+            value = float(w_open @ (m[trial.sites].sum(axis=0) > 0))
+            if value > best_value + 1e-9:
+                best, best_value, stale = trial, value, 0
+            else:
+                stale += 1
+        return best
+
+    def _interchange_applies(self, ranking: Ranking) -> bool:
+        m = self.matrix
+        return not (
+            self._k() is None
+            or self._budget() is not None
+            or bool(self.limits)
+            or not m.nnz
+            or m.data.min() < 1.0
+            or len(ranking.sites) < 1
+        )
+
+    def _interchange(self, ranking: Ranking, max_passes: int = 200) -> Ranking:
         """Improve a plan by swapping chosen sites for others (Teitz & Bart 1968).
 
         Applied to full-quality coverage with a number of sites and no group limits; each swap
@@ -533,14 +607,7 @@ class _CoverageModel:
         cell, and which one when only one does.
         """
         m = self.matrix
-        if (
-            self._k() is None
-            or self._budget() is not None
-            or self.limits
-            or not m.nnz
-            or m.data.min() < 1.0
-            or len(ranking.sites) < 1
-        ):
+        if not self._interchange_applies(ranking):
             return ranking
         indptr, indices = m.indptr, m.indices
         w = np.where(self.existing >= 1.0, 0.0, self.weights)
@@ -957,8 +1024,13 @@ class _CoverageModel:
                     bound = lp_bound
             if not np.isfinite(bound):
                 bound = self._lagrangian_bound(warm, mip_gap)
+            if not _gap(objective, bound, minimise=minimise) <= 1e-6:  # not proven optimal
+                ranking = self._iterated_interchange(warm)
+                objective = self._objective_of(ranking)
             n_model = self._n_model_cells()
         else:
+            if warm is not None:  # a better start prunes more of HiGHS's search
+                warm = self._iterated_interchange(warm)
             start_sites = warm.sites if warm is not None else None
             x, objective, bound, status, n_model = self._exact(
                 time_limit_s, mip_gap, start_sites=start_sites
