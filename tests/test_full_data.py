@@ -83,3 +83,29 @@ def test_bogota_equitable_scenario(tmp_path: Path) -> None:
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["solution"]["method"] == "exact"
     assert run["solution"]["gap"] <= 1e-3
+
+
+def test_bogota_rural_towers_scenario(tmp_path: Path) -> None:
+    import rasterio
+
+    scenario = load_scenario(REPO / "scenarios" / "bogota_rural_towers.yaml")
+    out = tmp_path / "torres"
+    results = run_scenario(scenario, out_dir=out)
+    towers = results.candidates[results.candidates["type"] == "torre_nueva"]
+    assert len(towers) == 15 and len(results.selected) == 6
+    assert results.solution is not None and results.solution.gap == 0.0
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    mobile = run["mobile"]
+    assert mobile["existing_coverage_known"] is False
+    assert "unknown" in mobile["note"] and mobile["terrain"].startswith("no DEM")
+    # the towers only count where they stand for: rural land
+    assert mobile["rural_people_covered_after"] > mobile["rural_people_covered_before"]
+    urban = ~results.cells["rural"].to_numpy()
+    assert (
+        results.cells["coverage_after"].to_numpy()[urban]
+        == results.cells["coverage_before"].to_numpy()[urban]
+    ).all()
+    with rasterio.open(out / "signal_dbm.tif") as src:
+        assert src.crs.to_epsg() == 9377 and src.transform.a == 100.0
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "desconocida" in report
