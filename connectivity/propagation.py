@@ -213,18 +213,10 @@ def loss_function(
             return free_space_loss_db(np.maximum(d, 1.0), t.frequency_mhz)
         if model == "log_distance":
             return log_distance_loss_db(np.maximum(d, 1.0), t.frequency_mhz, exponent=exponent)
-        d = np.clip(d, *_HATA_DISTANCE_M)
-        if model == "okumura_hata":
-            return okumura_hata_loss_db(
-                d,
-                t.frequency_mhz,
-                base_height_m=t.height_m,
-                mobile_height_m=receiver_height_m,
-                area=area,
-            )
-        if model == "cost231_hata":
-            return cost231_hata_loss_db(
-                d,
+        hata = {"okumura_hata": okumura_hata_loss_db, "cost231_hata": cost231_hata_loss_db}
+        if model in hata:
+            return hata[model](
+                np.clip(d, *_HATA_DISTANCE_M),
                 t.frequency_mhz,
                 base_height_m=t.height_m,
                 mobile_height_m=receiver_height_m,

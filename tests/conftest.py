@@ -15,6 +15,8 @@ DATA = Path(__file__).parent / "data"
 SUBSET = DATA / "bogota_subset"
 SUBSET_SCENARIO = SUBSET / "scenario.yaml"
 REPO = Path(__file__).parent.parent
+GIS_LAYERS = ("localities", "demand_cells", "existing_wifi", "candidates", "selected_sites", "gaps")
+"""The layers every run writes to its GeoPackage (besides ``layer_styles``)."""
 
 
 def subset_dict() -> dict[str, Any]:

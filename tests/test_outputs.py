@@ -13,6 +13,7 @@ from connectivity import OutputError, run_scenario
 from connectivity.outputs import OUTPUT_FILES, write_outputs
 from connectivity.outputs.i18n import LABELS
 from connectivity.outputs.tables import SELECTED_COLUMNS, SUMMARY_COLUMNS
+from tests.conftest import GIS_LAYERS
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +28,7 @@ def test_every_output_is_written(written: Path) -> None:
 
 def test_geopackage_layers_have_crs(written: Path) -> None:
     layers = {name for name, _ in pyogrio.list_layers(written / "connectivity.gpkg")}
-    assert layers == {
-        "localities",
-        "demand_cells",
-        "existing_wifi",
-        "candidates",
-        "selected_sites",
-        "gaps",
-        "layer_styles",
-    }
+    assert layers == {*GIS_LAYERS, "layer_styles"}
     styles = pyogrio.read_dataframe(written / "connectivity.gpkg", layer="layer_styles")
     assert set(styles["f_table_name"]) == layers - {"layer_styles"}
     assert styles["styleQML"].str.contains("<renderer-v2").all()

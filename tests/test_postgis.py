@@ -13,6 +13,7 @@ from connectivity.cli import main
 from connectivity.errors import InputFileError, OutputError
 from connectivity.layers import read_run_folder
 from connectivity.outputs.postgis import default_schema, export_to_postgis
+from tests.conftest import GIS_LAYERS
 from tests.servers import postgis_server
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
@@ -47,14 +48,7 @@ def test_cli_export_writes_every_layer_with_indexes_crs_and_styles(
     _, layers = read_run_folder(subset_outputs)
     engine = sqlalchemy.create_engine(postgis_url)
     try:
-        for name in (
-            "localities",
-            "demand_cells",
-            "existing_wifi",
-            "candidates",
-            "selected_sites",
-            "gaps",
-        ):
+        for name in GIS_LAYERS:
             local = layers[name]
             remote = gpd.read_postgis(
                 f'SELECT * FROM pruebas."{name}"', engine, geom_col="geometry"
