@@ -67,6 +67,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"{s['pct_weight_covered_before']:.2f}% → {s['pct_weight_covered_after']:.2f}% "
         f"({time.perf_counter() - start:.1f} s). Outputs: {out_dir}"
     )
+    if results.mobile is not None:
+        cells = results.cells
+        rural = cells["rural"].to_numpy(dtype=bool)
+        people = cells["population"].to_numpy()[rural]
+        before = float(people @ cells["coverage_before"].to_numpy()[rural])
+        after = float(people @ cells["coverage_after"].to_numpy()[rural])
+        known = (
+            "" if results.mobile.known else "; existing mobile coverage unknown (counted as none)"
+        )
+        print(
+            f"rural land: {people.sum():,.0f} people, covered {before:,.0f} → {after:,.0f}{known}"
+        )
     return 0
 
 

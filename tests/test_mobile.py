@@ -28,9 +28,13 @@ def _quadkey(lon: float, lat: float, zoom: int) -> str:
     return "".join(str(((x >> i) & 1) + 2 * ((y >> i) & 1)) for i in range(zoom - 1, -1, -1))
 
 
-def _mobile_scenario(folder: Path, mobile: dict[str, Any], **method: Any) -> Path:
+def _mobile_scenario(
+    folder: Path, mobile: dict[str, Any], *, towers_only: bool = False, **method: Any
+) -> Path:
     data = subset_dict()
     data["mobile"] = mobile
+    if towers_only:
+        data["candidates"]["layers"] = []
     data["method"] = {**data["method"], **method}
     data["output"] = {"folder": str(folder / "maps")}
     return write_scenario(folder, data)
@@ -259,3 +263,13 @@ def test_technologies_and_calibration_in_a_scenario(tmp_path: Path) -> None:
 
     with pytest.raises(LayerError, match=r"technologies with no radio .*rows 1; radios: 4G, 3G"):
         run_scenario(load_scenario(_mobile_scenario(tmp_path, mobile, sites=3)), write=False)
+
+
+def test_cli_run_reports_rural_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from connectivity.cli import main
+
+    path = _mobile_scenario(tmp_path, {"new_towers": {"count": 3}}, towers_only=True, sites=2)
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "rural land:" in out and "existing mobile coverage unknown" in out
+    assert (tmp_path / "out" / "signal_dbm.tif").exists()  # the chosen towers' signal
