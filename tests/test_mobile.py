@@ -273,3 +273,4 @@ def test_cli_run_reports_rural_coverage(tmp_path: Path, capsys: pytest.CaptureFi
     out = capsys.readouterr().out
     assert "rural land:" in out and "existing mobile coverage unknown" in out
     assert (tmp_path / "out" / "signal_dbm.tif").exists()  # the chosen towers' signal
+    assert "Plan de torres móviles" in (tmp_path / "out" / "map.html").read_text(encoding="utf-8")

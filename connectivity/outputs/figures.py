@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from connectivity.outputs.i18n import Language, coverage_notes, label
+from connectivity.outputs.i18n import Language, coverage_notes, label, plan_title
 from connectivity.outputs.webmap import (
     DENSITY_COLOURS,
     NEW_COLOUR,
@@ -121,7 +122,14 @@ def _panel(
     _scale_bar(ax, language)
 
 
-def _legend(fig: plt.Figure, breaks: np.ndarray, results: Results, language: Language) -> None:
+def _legend(
+    fig: plt.Figure,
+    breaks: np.ndarray,
+    results: Results,
+    language: Language,
+    *,
+    bottom: float = 0.0,
+) -> None:
     b = [int(v) for v in breaks]
     ranges = [f"< {b[0]}", f"{b[0]}–{b[1]}", f"{b[1]}–{b[2]}", f"≥ {b[2]}"]
     handles: list[Any] = [
@@ -138,6 +146,7 @@ def _legend(fig: plt.Figure, breaks: np.ndarray, results: Results, language: Lan
     fig.legend(
         handles=handles,
         loc="lower center",
+        bbox_to_anchor=(0.5, bottom),
         ncol=4,
         fontsize=9,
         frameon=False,
@@ -208,16 +217,17 @@ def write_overview_png(results: Results, path: Path, *, language: Language = "es
     _panel(axes[1], results, zoom, breaks, language, label_sites=20)
     axes[1].set_title(label("urban_zoom", language), fontsize=10)
     s = results.scenario
-    _legend(fig, breaks, results, language)
-    fig.suptitle(f"{label('title', language)}: {s.title} — {s.territory.name}", fontsize=13)
+    _legend(fig, breaks, results, language, bottom=0.035)  # the notes go below it
+    fig.suptitle(f"{plan_title(results, language)}: {s.title} — {s.territory.name}", fontsize=13)
     fig.text(
-        0.99,
+        0.5,
         0.005,
-        " · ".join(coverage_notes(results, language)),
-        ha="right",
+        "\n".join(textwrap.wrap(" · ".join(coverage_notes(results, language)), 190)),
+        ha="center",
+        va="bottom",
         fontsize=7,
         color="#555555",
     )
-    fig.tight_layout(rect=(0, 0.1, 1, 0.96))
+    fig.tight_layout(rect=(0, 0.13, 1, 0.96))
     fig.savefig(path, dpi=130)
     plt.close(fig)

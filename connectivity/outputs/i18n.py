@@ -49,6 +49,8 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "People without home internet per {size} m cell",
     },
     "title": {"es": "Plan de Wi-Fi público", "en": "Public Wi-Fi plan"},
+    "title_towers": {"es": "Plan de torres móviles", "en": "Mobile tower plan"},
+    "title_mixed": {"es": "Plan de conectividad", "en": "Connectivity plan"},
     "generated": {"es": "generado el", "en": "generated on"},
     "covered_radius": {
         "es": "Cobertura: radio de {radius} m alrededor de cada sitio",
@@ -194,3 +196,12 @@ def coverage_notes(results: Results, language: Language) -> list[str]:
         notes.append(label("mobile_unknown", language))
     notes.append(label("terrain_dem" if cov.terrain else "terrain_none", language))
     return notes
+
+
+def plan_title(results: Results, language: Language) -> str:
+    """Return the kind of plan: public Wi-Fi, mobile towers, or both (unescaped)."""
+    s = results.scenario
+    towers = s.mobile is not None and s.mobile.new_towers is not None
+    if towers and not s.candidates.layers:
+        return label("title_towers", language)
+    return label("title_mixed" if towers else "title", language)

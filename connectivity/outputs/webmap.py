@@ -19,7 +19,7 @@ from branca.element import Element, MacroElement
 from folium.plugins import Search
 from jinja2 import Template
 
-from connectivity.outputs.i18n import Language, coverage_notes, label
+from connectivity.outputs.i18n import Language, coverage_notes, label, plan_title
 from connectivity.pipeline import Results
 
 if TYPE_CHECKING:
@@ -271,7 +271,7 @@ def _title_html(results: Results, language: Language) -> str:
         '<div style="position:fixed;top:10px;left:60px;z-index:9999;background:white;'
         "padding:6px 12px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);"
         'font:14px sans-serif"><b>'
-        f"{_esc(label('title', language))}: {_esc(s.title)}</b><br>"
+        f"{_esc(plan_title(results, language))}: {_esc(s.title)}</b><br>"
         f'<span style="font-size:12px">{_esc(s.territory.name)} · '
         f"{_esc(label('generated', language))} {date}</span></div>"
     )
