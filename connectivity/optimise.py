@@ -525,15 +525,21 @@ class _CoverageModel:
         return ranking
 
     def _iterated_interchange(
-        self, ranking: Ranking, *, patience: int = 15, max_rounds: int = 60, seed: int = 0
+        self,
+        ranking: Ranking,
+        *,
+        patience: int = 15,
+        max_rounds: int = 60,
+        seed: int = 0,
+        max_seconds: float | None = None,
     ) -> Ranking:
         """Interchange, then escape its local optimum by perturbation (iterated local search).
 
         Each round drops up to a third of the plan's sites at random (never mandatory ones), refills
         greedily without them, and runs the interchange again; a round's plan replaces the best
         only when it covers more. Stops after ``patience`` rounds without improvement, after
-        ``max_rounds``, or when it has taken twice as long as the first interchange (at least
-        half a second). Seeded: the same instance gives the same plan.
+        ``max_rounds``, or when it has taken as long again as the first interchange (at least
+        half a second, at most ``max_seconds``). Seeded: the same instance gives the same plan.
         """
         import time
 
@@ -542,6 +548,8 @@ class _CoverageModel:
         if not self._interchange_applies(best):
             return best
         budget_s = max(0.5, 2 * (time.perf_counter() - start))
+        if max_seconds is not None:
+            budget_s = min(budget_s, max_seconds)
         m, w = self.matrix, self.weights
         w_open = np.where(self.existing >= 1.0, 0.0, w)
         best_value = float(w_open @ (m[best.sites].sum(axis=0) > 0)) if len(best.sites) else 0.0
@@ -598,7 +606,7 @@ class _CoverageModel:
             or len(ranking.sites) < 1
         )
 
-    def _interchange(self, ranking: Ranking, max_passes: int = 200) -> Ranking:
+    def _interchange(self, ranking: Ranking, max_passes: int = 50) -> Ranking:
         """Improve a plan by swapping chosen sites for others (Teitz & Bart 1968).
 
         Applied to full-quality coverage with a number of sites and no group limits; each swap
@@ -1034,10 +1042,16 @@ class _CoverageModel:
             n_model = self._n_model_cells()
         else:
             if warm is not None:  # a better start prunes more of HiGHS's search
-                warm = self._iterated_interchange(warm)
+                share = None if time_limit_s is None else 0.1 * time_limit_s
+                warm = self._iterated_interchange(warm, max_seconds=share)
             start_sites = warm.sites if warm is not None else None
+            remaining = (
+                None
+                if time_limit_s is None
+                else max(1.0, time_limit_s - (time.perf_counter() - start))
+            )
             x, objective, bound, status, n_model = self._exact(
-                time_limit_s, mip_gap, start_sites=start_sites
+                remaining, mip_gap, start_sites=start_sites
             )
             if x is None and status == "infeasible":
                 raise InfeasibleError(self._diagnose_infeasible())
