@@ -538,8 +538,11 @@ class _CoverageModel:
         Each round drops up to a third of the plan's sites at random (never mandatory ones), refills
         greedily without them, and runs the interchange again; a round's plan replaces the best
         only when it covers more. Stops after ``patience`` rounds without improvement, after
-        ``max_rounds``, or when it has taken as long again as the first interchange (at least
-        half a second, at most ``max_seconds``). Seeded: the same instance gives the same plan.
+        ``max_rounds``, when the rounds have scanned for swaps twice as often as the first
+        interchange did (at least 100 times), or after ``max_seconds``. The budget is counted in
+        work, not time, so that the same instance gives the same plan (it is seeded) on any
+        machine; only ``max_seconds`` (used under the exact solver's time limit) depends on
+        the clock.
         """
         import time
 
@@ -547,9 +550,7 @@ class _CoverageModel:
         best = self._interchange(ranking)
         if not self._interchange_applies(best):
             return best
-        budget_s = max(0.5, 2 * (time.perf_counter() - start))
-        if max_seconds is not None:
-            budget_s = min(budget_s, max_seconds)
+        scans_left = max(100, 2 * self._scans)
         m, w = self.matrix, self.weights
         w_open = np.where(self.existing >= 1.0, 0.0, w)
         best_value = float(w_open @ (m[best.sites].sum(axis=0) > 0)) if len(best.sites) else 0.0
@@ -564,7 +565,8 @@ class _CoverageModel:
         rng = np.random.default_rng(seed)
         stale = 0
         for _ in range(max_rounds):
-            if stale >= patience or time.perf_counter() - start > budget_s:
+            out_of_time = max_seconds is not None and time.perf_counter() - start > max_seconds
+            if stale >= patience or scans_left <= 0 or out_of_time:
                 break
             sites = [int(s) for s in best.sites]
             free = [i for i, s in enumerate(sites) if s not in fixed]
@@ -588,6 +590,7 @@ class _CoverageModel:
             trial = self._interchange(
                 rank_selection(self.matrix, self.weights, kept, self.existing, self.costs)
             )
+            scans_left -= self._scans
             value = float(w_open @ (m[trial.sites].sum(axis=0) > 0))
             if value > best_value + 1e-9:
                 best, best_value, stale = trial, value, 0
@@ -612,8 +615,9 @@ class _CoverageModel:
         Applied to full-quality coverage with a number of sites and no group limits; each swap
         must raise the covered weight, so the result is never worse than the greedy plan. Uses
         the fast-interchange bookkeeping (Whitaker 1983): how many chosen sites cover each
-        cell, and which one when only one does.
+        cell, and which one when only one does. ``self._scans`` counts its scans for swaps.
         """
+        self._scans = 0
         m = self.matrix
         if not self._interchange_applies(ranking):
             return ranking
@@ -628,6 +632,7 @@ class _CoverageModel:
             count[indices[indptr[site] : indptr[site + 1]]] += 1
         improved_any = False
         for _ in range(max_passes):
+            self._scans += 1
             in_plan = np.zeros(m.shape[0], dtype=bool)
             in_plan[chosen] = True
             # owner of each singly covered cell
