@@ -68,16 +68,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         f"({time.perf_counter() - start:.1f} s). Outputs: {out_dir}"
     )
     if results.mobile is not None:
-        cells = results.cells
-        rural = cells["rural"].to_numpy(dtype=bool)
-        people = cells["population"].to_numpy()[rural]
-        before = float(people @ cells["coverage_before"].to_numpy()[rural])
-        after = float(people @ cells["coverage_after"].to_numpy()[rural])
+        r = results.rural_coverage
         known = (
             "" if results.mobile.known else "; existing mobile coverage unknown (counted as none)"
         )
         print(
-            f"rural land: {people.sum():,.0f} people, covered {before:,.0f} → {after:,.0f}{known}"
+            f"rural land: {r['people']:,.0f} people, covered {r['covered_before']:,.0f} → "
+            f"{r['covered_after']:,.0f}{known}"
         )
     return 0
 
@@ -206,8 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"connectivity {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("scenario", help="scenario file (YAML)")
+    def verbosity(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "-v",
             "--verbose",
@@ -224,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
             help="only warnings and errors",
         )
 
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("scenario", help="scenario file (YAML)")
+        verbosity(p)
+
     run = sub.add_parser("run", help="run a scenario and write its outputs")
     common(run)
     run.add_argument("--out", help="output folder (default: <output.folder>/<scenario name>)")
@@ -238,8 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("a", help="first output folder, e.g. maps/bogota_public_wifi")
     cmp_.add_argument("b", help="second output folder, e.g. maps/bogota_equitable")
     cmp_.add_argument("--out", help="folder for the comparison (default: beside A)")
-    cmp_.add_argument("-v", "--verbose", action="count", default=0)
-    cmp_.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=-1)
+    verbosity(cmp_)
     cmp_.set_defaults(func=_cmd_compare)
     exp = sub.add_parser(
         "export",
@@ -256,8 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("--schema", help="schema for the tables (default: the folder's name)")
     exp.add_argument("--replace", action="store_true", help="overwrite tables of the same names")
-    exp.add_argument("-v", "--verbose", action="count", default=0)
-    exp.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=-1)
+    verbosity(exp)
     exp.set_defaults(func=_cmd_export)
     opt = sub.add_parser(
         "optimise",
@@ -297,8 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="chosen sites: .csv, .gpkg, .geojson or .parquet",
     )
     opt.add_argument("--json", action="store_true", help="print one JSON object")
-    opt.add_argument("-v", "--verbose", action="count", default=0)
-    opt.add_argument("-q", "--quiet", dest="verbose", action="store_const", const=-1)
+    verbosity(opt)
     opt.set_defaults(func=_cmd_optimise)
     return parser
 

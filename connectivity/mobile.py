@@ -167,7 +167,12 @@ def best_coverage(
     quality = np.zeros(len(pts))
     los = np.zeros(len(pts), dtype=bool)
     for radio in [mob.radio, *mob.radios]:
-        own = [t for t in transmitters if t.technology in (radio.technology, "")]
+        default = radio is mob.radio  # a transmitter without a technology uses the default radio
+        own = [
+            t
+            for t in transmitters
+            if t.technology == radio.technology or (default and not t.technology)
+        ]
         if not own:
             continue
         cal = (calibrations or {}).get(radio.technology)
@@ -235,6 +240,18 @@ def propose_towers(
         int(use.sum()),
     )
     return towers
+
+
+def tower_transmitter(x: float, y: float, radio: RadioSpec) -> propagation.Transmitter:
+    """Return a new tower at a point, with the radio's power, frequency, height, technology."""
+    return propagation.Transmitter(
+        x=x,
+        y=y,
+        power_dbm=radio.power_dbm,
+        frequency_mhz=radio.frequency_mhz,
+        height_m=radio.height_m,
+        technology=radio.technology,
+    )
 
 
 def tower_coverage(

@@ -121,18 +121,20 @@ class Results:
             return []
         radio = self.scenario.mobile.radio
         towers = self.selected[self.selected["type"] == mobile.TOWER_TYPE]
-        new = [
-            propagation.Transmitter(
-                x=float(p.x),
-                y=float(p.y),
-                power_dbm=radio.power_dbm,
-                frequency_mhz=radio.frequency_mhz,
-                height_m=radio.height_m,
-                technology=radio.technology,
-            )
-            for p in towers.geometry
-        ]
+        new = [mobile.tower_transmitter(float(p.x), float(p.y), radio) for p in towers.geometry]
         return [*self.mobile.transmitters, *new]
+
+    @property
+    def rural_coverage(self) -> dict[str, float]:
+        """People on rural land and how many of them are covered before and after the plan."""
+        c = self.cells
+        rural = c["rural"].to_numpy(dtype=bool)
+        people = c["population"].to_numpy()[rural]
+        return {
+            "people": float(people.sum()),
+            "covered_before": float(people @ c["coverage_before"].to_numpy()[rural]),
+            "covered_after": float(people @ c["coverage_after"].to_numpy()[rural]),
+        }
 
     @property
     def summary(self) -> dict[str, float]:
@@ -551,9 +553,9 @@ def _mobile_coverage(
     else:
         modelled = np.zeros(len(cells))
     quality, source_idx = measured.override(modelled, [m for _, m in sources])
-    labels = np.array(["model" if transmitters else "unknown"], dtype=object)
     names = [f"measured: {spec.path.name}" for spec, _ in sources]
-    source = np.where(source_idx < 0, labels[0], np.array([*names, ""], dtype=object)[source_idx])
+    by_index = np.array([*names, "model" if transmitters else "unknown"], dtype=object)
+    source = by_index[source_idx]  # index -1, where nothing was measured, is the model
     for (spec, m), name in zip(sources, names, strict=True):
         summary.append(mobile.source_summary(name, spec.kind, m.measured, cells))
     known = bool(transmitters or sources)

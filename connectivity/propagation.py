@@ -97,6 +97,22 @@ def _mobile_correction(frequency_mhz: float, mobile_height_m: float, large_city:
     return float((1.1 * lf - 0.7) * mobile_height_m - (1.56 * lf - 0.8))
 
 
+def _hata_distance_terms(
+    frequency_mhz: float, base_height_m: float, mobile_height_m: float, d: ArrayLike, large: bool
+) -> np.ndarray:
+    """Return the antenna-height and distance terms that Hata and COST-231 Hata share."""
+    d_km = np.asarray(d, dtype=float) / 1000.0
+    log_hb = np.log10(base_height_m)
+    a_hm = _mobile_correction(frequency_mhz, mobile_height_m, large)
+    return np.asarray(-13.82 * log_hb - a_hm + (44.9 - 6.55 * log_hb) * np.log10(d_km))
+
+
+def _open_area_correction(frequency_mhz: float) -> float:
+    """Return Hata's correction from the urban to the open-area loss (dB, negative)."""
+    lf = np.log10(frequency_mhz)
+    return float(-4.78 * lf**2 + 18.33 * lf - 40.94)
+
+
 def _hata_checks(
     model: str, f: float, lo_f: float, hi_f: float, hb: float, hm: float, d: ArrayLike
 ) -> None:
@@ -125,22 +141,19 @@ def okumura_hata_loss_db(
     _hata_checks(
         "Okumura-Hata", frequency_mhz, 150.0, 1500.0, base_height_m, mobile_height_m, distance_m
     )
-    lf = np.log10(frequency_mhz)
-    d_km = np.asarray(distance_m, dtype=float) / 1000.0
-    a_hm = _mobile_correction(frequency_mhz, mobile_height_m, large_city)
     urban = (
         69.55
-        + 26.16 * lf
-        - 13.82 * np.log10(base_height_m)
-        - a_hm
-        + (44.9 - 6.55 * np.log10(base_height_m)) * np.log10(d_km)
+        + 26.16 * np.log10(frequency_mhz)
+        + _hata_distance_terms(
+            frequency_mhz, base_height_m, mobile_height_m, distance_m, large_city
+        )
     )
     if area == "urban":
-        return np.asarray(urban)
+        return urban
     if area == "suburban":
         return np.asarray(urban - 2 * np.log10(frequency_mhz / 28.0) ** 2 - 5.4)
     if area == "open":
-        return np.asarray(urban - 4.78 * lf**2 + 18.33 * lf - 40.94)
+        return np.asarray(urban + _open_area_correction(frequency_mhz))
     raise PropagationRangeError(f"Okumura-Hata: unknown area {area!r}; use urban, suburban, open")
 
 
@@ -162,22 +175,17 @@ def cost231_hata_loss_db(
     _hata_checks(
         "COST-231 Hata", frequency_mhz, 1500.0, 2000.0, base_height_m, mobile_height_m, distance_m
     )
-    lf = np.log10(frequency_mhz)
-    d_km = np.asarray(distance_m, dtype=float) / 1000.0
-    a_hm = _mobile_correction(frequency_mhz, mobile_height_m, large_city=False)
     base = (
         46.3
-        + 33.9 * lf
-        - 13.82 * np.log10(base_height_m)
-        - a_hm
-        + (44.9 - 6.55 * np.log10(base_height_m)) * np.log10(d_km)
+        + 33.9 * np.log10(frequency_mhz)
+        + _hata_distance_terms(frequency_mhz, base_height_m, mobile_height_m, distance_m, False)
     )
     if area == "urban":
         return np.asarray(base + 3.0)
     if area == "suburban":
-        return np.asarray(base)
+        return base
     if area == "open":
-        return np.asarray(base - 4.78 * lf**2 + 18.33 * lf - 40.94)
+        return np.asarray(base + _open_area_correction(frequency_mhz))
     raise PropagationRangeError(f"COST-231 Hata: unknown area {area!r}; use urban, suburban, open")
 
 

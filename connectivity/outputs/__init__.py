@@ -249,11 +249,8 @@ def _mobile_dict(results: Results) -> dict[str, Any] | None:
     mob, cov = results.scenario.mobile, results.mobile
     if mob is None or cov is None:
         return None
-    cells = results.cells
-    people = cells["population"].to_numpy()
-    rural = cells["rural"].to_numpy(dtype=bool)
-    before = cells["coverage_before"].to_numpy()
-    after = cells["coverage_after"].to_numpy()
+    people = results.cells["population"].to_numpy()
+    rural = results.rural_coverage
     q = cov.quality
     return {
         "existing_coverage_known": cov.known,
@@ -271,9 +268,9 @@ def _mobile_dict(results: Results) -> dict[str, Any] | None:
         "people_with_basic_mobile_coverage_before": round(
             float(people[(q > 0) & (q < 1)].sum()), 1
         ),
-        "rural_people": round(float(people[rural].sum()), 1),
-        "rural_people_covered_before": round(float(people[rural] @ before[rural]), 1),
-        "rural_people_covered_after": round(float(people[rural] @ after[rural]), 1),
+        "rural_people": round(rural["people"], 1),
+        "rural_people_covered_before": round(rural["covered_before"], 1),
+        "rural_people_covered_after": round(rural["covered_after"], 1),
         "existing_transmitters": len(cov.transmitters),
         "calibration": {
             tech: {
