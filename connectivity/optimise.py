@@ -1195,6 +1195,18 @@ def _run_highs(
     h.setOptionValue("presolve", "off")
     if matrix is not None and matrix.nnz > _IPM_MIN_NNZ:
         h.setOptionValue("mip_lp_solver" if is_mip else "solver", "ipm")
+    if is_mip:
+        # Branch on pseudo-costs from the start instead of strong-branching every candidate
+        # until its pseudo-cost is "reliable": on the benchmark's 10,000 x 1,000 instance at
+        # 800 m, strong branching was 27,000 of the 44,000 LP iterations, all at the root.
+        h.setOptionValue("mip_pscost_minreliable", 0)
+    if is_mip and start is not None:
+        # With the greedy plan as a start, HiGHS's own primal heuristics are not needed: on that
+        # instance its sub-MIPs took 15 of 24 s. Both changes together, exact solve times on the
+        # benchmark: 25.4 -> 13.1 s (10,000 x 1,000, 800 m), 6.4 -> 2.8 s (300 m), 1.25 -> 0.60 s
+        # (5,000 x 500, 800 m), same optima.
+        for heuristic in _HIGHS_HEURISTICS:
+            h.setOptionValue(f"mip_heuristic_run_{heuristic}", False)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
     h.passModel(lp)
@@ -1234,6 +1246,8 @@ _LP_BOUND_MAX_NNZ = 500_000
 # dual simplex had not solved the root LP after 120 s, interior point solved it in 9 s.
 _IPM_MIN_NNZ = 200_000
 _LP_BOUND_MAX_S = 30.0  # the greedy method spends at most this long on the LP bound
+# HiGHS heuristics switched off when the solve starts from the greedy plan (option suffixes)
+_HIGHS_HEURISTICS = ("rins", "rens", "root_reduced_cost", "feasibility_jump")
 
 
 def _gap(objective: float, bound: float, *, minimise: bool) -> float:
