@@ -9,34 +9,18 @@ or not at all.
 from __future__ import annotations
 
 import html
-import json
 import logging
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import folium
 import pandas as pd
 
-from connectivity.errors import InputFileError, OutputError
+from connectivity.errors import OutputError
+from connectivity.layers import read_run_summary
 
 logger = logging.getLogger(__name__)
-
-_NEEDED = ("run.json", "selected_sites.csv", "summary_by_locality.csv")
-
-
-def _read_run(folder: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
-    missing = [name for name in _NEEDED if not (folder / name).exists()]
-    if missing:
-        raise InputFileError(
-            f"{folder}: not a connectivity output folder (missing {', '.join(missing)})"
-        )
-    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    sites = pd.read_csv(folder / "selected_sites.csv", dtype={"site_id": str})
-    summary = pd.read_csv(folder / "summary_by_locality.csv", dtype={"locality_code": str})
-    return run, sites, summary
-
 
 def compare_runs(a: Path, b: Path) -> dict[str, pd.DataFrame]:
     """Return the comparison tables of two output folders.
@@ -48,8 +32,8 @@ def compare_runs(a: Path, b: Path) -> dict[str, pd.DataFrame]:
         ``by_locality`` (people covered and sites per locality in each run) and ``sites``
         (every selected site with the runs that chose it).
     """
-    run_a, sites_a, sum_a = _read_run(a)
-    run_b, sites_b, sum_b = _read_run(b)
+    run_a, sites_a, sum_a = read_run_summary(a)
+    run_b, sites_b, sum_b = read_run_summary(b)
     name_a, name_b = run_a["scenario"]["name"], run_b["scenario"]["name"]
     if name_a == name_b:
         name_a, name_b = f"A {name_a}", f"B {name_b}"

@@ -706,6 +706,49 @@ def read_run_folder(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
     return manifest, layers
 
 
+_RUN_SUMMARY_FILES = ("run.json", "selected_sites.csv", "summary_by_locality.csv")
+
+
+def read_run_summary(folder: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
+    """Read a finished run's manifest, selected sites and per-locality summary (for compare).
+
+    Parameters
+    ----------
+    folder
+        An output folder written by ``connectivity run``.
+
+    Returns
+    -------
+    dict, DataFrame, DataFrame
+        ``run.json``, ``selected_sites.csv`` and ``summary_by_locality.csv`` (identifiers kept
+        as text).
+
+    Raises
+    ------
+    InputFileError
+        If a file is missing, or cannot be parsed (the message names the file).
+    """
+    import json
+
+    missing = [name for name in _RUN_SUMMARY_FILES if not (folder / name).is_file()]
+    if missing:
+        raise InputFileError(
+            f"{folder}: not a connectivity output folder (missing {', '.join(missing)})"
+        )
+    path = folder / "run.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(manifest, dict) or "summary" not in manifest:
+            raise ValueError("no 'summary' object")
+        path = folder / "selected_sites.csv"
+        sites = pd.read_csv(path, dtype={"site_id": str})
+        path = folder / "summary_by_locality.csv"
+        summary = pd.read_csv(path, dtype={"locality_code": str})
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        raise InputFileError(f"{path}: cannot read this run output ({exc})") from exc
+    return manifest, sites, summary
+
+
 def read_dem(path: Path, *, metric_crs: str) -> Terrain:
     """Read a digital elevation model (GeoTIFF or any raster GDAL reads) in the metric CRS.
 

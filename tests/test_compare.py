@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -48,6 +49,12 @@ def test_compare_refuses_other_folders(two_runs, tmp_path: Path) -> None:
     a, _ = two_runs
     with pytest.raises(InputFileError, match="not a connectivity output folder"):
         write_comparison(a, tmp_path, tmp_path / "x")
+    damaged = tmp_path / "damaged"
+    shutil.copytree(a, damaged)
+    (damaged / "run.json").write_text('{"scenario": ', encoding="utf-8")
+    with pytest.raises(InputFileError, match=r"run\.json: cannot read this run output"):
+        write_comparison(damaged, a, tmp_path / "y")
+    assert not (tmp_path / "y").exists()
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep")
