@@ -22,6 +22,7 @@ from connectivity.layers import read_run_summary
 
 logger = logging.getLogger(__name__)
 
+
 def compare_runs(a: Path, b: Path) -> dict[str, pd.DataFrame]:
     """Return the comparison tables of two output folders.
 

@@ -29,7 +29,9 @@ Methods:
   solving, cells covered by the same sites with the same qualities (and in the same constraint
   groups) are merged, summing their weights, and sites dominated by another (same cells, no
   lower cost) are fixed out. The bound reported is the better of HiGHS's dual bound and a
-  Lagrangian bound.
+  Lagrangian bound. On large models, which HiGHS does not close in the time limit, the start is
+  improved first by diving on the LP relaxation (or, where the LP is too large, by iterated
+  local search).
 """
 
 from __future__ import annotations
@@ -778,6 +780,35 @@ class _CoverageModel:
         start_sites: np.ndarray | None = None,
     ) -> tuple[np.ndarray | None, float, float, str, int]:
         """Solve the MILP (or its LP relaxation); returns x, objective, bound, status, cells."""
+        model = self._milp(relax)
+        n_sites, n_cells, base = model.n_sites, model.n_cells, model.base
+        start = None
+        if start_sites is not None and not relax:
+            x0 = np.zeros(n_sites)
+            x0[start_sites] = 1.0
+            y0 = np.minimum(model.ub[n_sites:], model.q @ x0) if n_cells else np.zeros(0)
+            start = np.concatenate([x0, y0])
+        solve = functools.partial(
+            _run_highs, *model.arrays(), time_limit_s=time_limit_s, mip_gap=mip_gap
+        )
+        run = solve(start=start)
+        if start is not None and run.x is not None and not self._consistent(run, base, relax):
+            # seen with HiGHS 1.16: after a MIP start, a model solved in presolve came back
+            # "optimal" with the start's sites and a wrong objective; solve again without it
+            logger.debug("optimise: HiGHS answer after the MIP start is inconsistent; re-solving")
+            run = solve(start=None)
+        if run.status == "infeasible":
+            return None, np.nan, np.nan, run.status, n_cells
+        if run.x is None:
+            raise OptimisationError(f"HiGHS found no solution ({run.status})")
+        if model.minimise_cost:
+            objective, bound = run.objective, run.bound
+        else:
+            objective, bound = base - run.objective, base - run.bound
+        return run.x[:n_sites], objective, bound, run.status, n_cells
+
+    def _milp(self, relax: bool) -> _Milp:
+        """Build the MILP (or its LP relaxation) over the merged cells as arrays for HiGHS."""
         q, w, e, masks = self._merged_cells()
         n_sites = self.matrix.shape[0]
         n_cells = q.shape[0]
@@ -831,41 +862,98 @@ class _CoverageModel:
                     self.existing[limit.cells],
                 )
                 add(None, np.where(mask, w, 0.0), limit.min_share * group_w - group_base, np.inf)
-        matrix = sparse.vstack(rows, format="csr") if rows else None
-        integrality = np.concatenate([np.full(n_sites, 0 if relax else 1), np.zeros(n_cells)])
-        start = None
-        if start_sites is not None and not relax:
-            x0 = np.zeros(n_sites)
-            x0[start_sites] = 1.0
-            y0 = np.minimum(ub[n_sites:], q @ x0) if n_cells else np.zeros(0)
-            start = np.concatenate([x0, y0])
-        solve = functools.partial(
-            _run_highs,
-            c,
-            matrix,
-            np.concatenate(lo) if lo else np.zeros(0),
-            np.concatenate(hi) if hi else np.zeros(0),
-            lb,
-            ub,
-            integrality,
-            time_limit_s=time_limit_s,
-            mip_gap=mip_gap,
+        return _Milp(
+            c=c,
+            matrix=sparse.vstack(rows, format="csr") if rows else None,
+            row_lo=np.concatenate(lo) if lo else np.zeros(0),
+            row_hi=np.concatenate(hi) if hi else np.zeros(0),
+            lb=lb,
+            ub=ub,
+            integrality=np.concatenate([np.full(n_sites, 0 if relax else 1), np.zeros(n_cells)]),
+            q=q,
+            n_sites=n_sites,
+            base=base,
+            minimise_cost=minimise_cost,
         )
-        run = solve(start=start)
-        if start is not None and run.x is not None and not self._consistent(run, base, relax):
-            # seen with HiGHS 1.16: after a MIP start, a model solved in presolve came back
-            # "optimal" with the start's sites and a wrong objective; solve again without it
-            logger.debug("optimise: HiGHS answer after the MIP start is inconsistent; re-solving")
-            run = solve(start=None)
-        if run.status == "infeasible":
-            return None, np.nan, np.nan, run.status, n_cells
-        if run.x is None:
-            raise OptimisationError(f"HiGHS found no solution ({run.status})")
-        if minimise_cost:
-            objective, bound = run.objective, run.bound
-        else:
-            objective, bound = base - run.objective, base - run.bound
-        return run.x[:n_sites], objective, bound, run.status, n_cells
+
+    def _lp_dive(self, warm: Ranking, time_limit_s: float | None) -> Ranking:
+        """Round the LP relaxation by diving; return the better of that plan and ``warm``.
+
+        A primal heuristic for large maximal-covering models, where HiGHS cannot close the search
+        in the time limit and the plan it returns is the one it started from. Solves the LP
+        relaxation, then repeatedly fixes the sites with the largest fractional values to 1 and
+        re-solves (dual simplex from the last basis), ``ceil(k / 20)`` sites at a time, until
+        the LP solution is integral; fills any sites left greedily and improves the plan by
+        interchange. On the benchmark's 40,000 x 10,000 instance at 300 m (k = 200) the plan
+        covers 591,312 in about 20 s, against 581,919 for greedy with iterated local search and
+        592,207 for HiGHS after 20 minutes.
+
+        Applies to ``k`` sites with full-quality coverage and no group limits (where the
+        interchange applies) on models up to 500,000 nonzeros after merging; otherwise, or when
+        the LP is not solved within the time limit, returns ``warm``.
+        """
+        k = self._k()
+        if k is None or not self._interchange_applies(warm):
+            return warm
+        if self._merged_cells()[0].nnz > _LP_BOUND_MAX_NNZ:
+            # measured: 40,000 x 10,000 at 800 m (2.8 million nonzeros) and 200,000 x 10,000
+            # did not solve the LP in 24 s, and interior point overran the time limit there
+            return warm
+        started = time.perf_counter()
+
+        def left() -> float | None:
+            return None if time_limit_s is None else time_limit_s - (time.perf_counter() - started)
+
+        model = self._milp(relax=True)
+        h = _highs(*model.arrays(), time_limit_s=time_limit_s, mip_gap=0.0)
+        h.run()
+        x = _highs_result(h, is_mip=False).x
+        if x is None or h.getModelStatus() != _highs_status().kOptimal:
+            logger.debug("optimise: the LP for the dive was not solved in time; skipped")
+            return warm
+        h.setOptionValue("solver", "simplex")
+        per_step = -(-k // 20)
+        n_sites = model.n_sites
+        while True:
+            xs = x[:n_sites]
+            frac = np.flatnonzero((xs > 1e-6) & (xs < 1 - 1e-6))
+            remaining = left()
+            if not len(frac) or (remaining is not None and remaining <= 0):
+                break
+            for j in frac[np.argsort(-xs[frac], kind="stable")][:per_step]:
+                h.changeColBounds(int(j), 1.0, 1.0)
+            if remaining is not None:  # HiGHS counts its time limit over all runs
+                h.setOptionValue("time_limit", h.getRunTime() + remaining)
+            h.run()
+            if h.getModelStatus() != _highs_status().kOptimal:
+                break
+            x = np.asarray(h.getSolution().col_value)
+        sites = [int(j) for j in np.flatnonzero(x[:n_sites] > 1 - 1e-6)]
+        m = self.matrix
+        open_w = np.where(self.existing >= 1.0, 0.0, self.weights)
+        if sites:
+            open_w[np.asarray(m[sites].sum(axis=0)).ravel() > 0] = 0.0
+        banned = np.zeros(n_sites, dtype=bool)
+        banned[self.excluded] = True
+        banned[sites] = True
+        while len(sites) < k:  # greedy fill when the dive stopped early
+            gain = m @ open_w
+            gain[banned] = -np.inf
+            a = int(np.argmax(gain))
+            sites.append(a)
+            banned[a] = True
+            open_w[m.indices[m.indptr[a] : m.indptr[a + 1]]] = 0.0
+        plan = self._interchange(
+            rank_selection(self.matrix, self.weights, sites, self.existing, self.costs)
+        )
+        dive, before = self._objective_of(plan), self._objective_of(warm)
+        logger.debug(
+            "optimise: LP dive %.1f against %.1f (%.1f s)",
+            dive,
+            before,
+            time.perf_counter() - started,
+        )
+        return plan if dive > before + 1e-9 else warm
 
     def _consistent(self, run: _HighsRun, base: float, relax: bool) -> bool:
         """Check HiGHS's objective against the objective of the sites it returned."""
@@ -1047,10 +1135,18 @@ class _CoverageModel:
             n_model = self._n_model_cells()
         else:
             if warm is not None and self._merged_cells()[0].nnz > _IPM_MIN_NNZ:
-                # on large models a better start prunes more of HiGHS's search; on small ones
-                # HiGHS finds the optimum sooner than the local search would run
-                share = None if time_limit_s is None else 0.1 * time_limit_s
-                warm = self._iterated_interchange(warm, max_seconds=share)
+                # On large models HiGHS does not close the search in the time limit and a better
+                # start is most of what it returns; on small ones it finds the optimum sooner
+                # than these would run. The LP dive (up to 40 % of the time) finds far better
+                # plans than local search there; local search (10 %) when it cannot run.
+                dived = self._lp_dive(
+                    warm, None if time_limit_s is None else _DIVE_SHARE * time_limit_s
+                )
+                if dived is warm:
+                    share = None if time_limit_s is None else 0.1 * time_limit_s
+                    warm = self._iterated_interchange(warm, max_seconds=share)
+                else:
+                    warm = dived
             start_sites = warm.sites if warm is not None else None
             remaining = (
                 None
@@ -1137,6 +1233,38 @@ def _c_stdout_silenced() -> Iterator[None]:
 
 
 @dataclass
+class _Milp:
+    """A model's MILP as HiGHS arrays: variables are the sites, then the merged cells."""
+
+    c: np.ndarray
+    matrix: sparse.csr_array | None
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integrality: np.ndarray
+    q: sparse.csr_array  # merged cell x site qualities
+    n_sites: int
+    base: float  # weight covered with no new site
+    minimise_cost: bool
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.q.shape[0])
+
+    def arrays(self) -> tuple[Any, ...]:
+        return (
+            self.c,
+            self.matrix,
+            self.row_lo,
+            self.row_hi,
+            self.lb,
+            self.ub,
+            self.integrality,
+        )
+
+
+@dataclass
 class _HighsRun:
     x: np.ndarray | None
     objective: float
@@ -1144,7 +1272,13 @@ class _HighsRun:
     status: str
 
 
-def _run_highs(
+def _highs_status() -> Any:
+    import highspy
+
+    return highspy.HighsModelStatus
+
+
+def _highs(
     c: np.ndarray,
     matrix: sparse.csr_array | None,
     row_lo: np.ndarray,
@@ -1156,8 +1290,8 @@ def _run_highs(
     time_limit_s: float | None,
     mip_gap: float,
     start: np.ndarray | None = None,
-) -> _HighsRun:
-    """Minimise ``c @ x`` with HiGHS (highspy), optionally from a feasible starting point."""
+) -> Any:
+    """Return a HiGHS instance holding ``min c @ x`` with the engine's options, ready to run."""
     import highspy
 
     n = len(c)
@@ -1216,10 +1350,14 @@ def _run_highs(
         sol = highspy.HighsSolution()
         sol.col_value = list(np.asarray(start, dtype=float))
         h.setSolution(sol)
-    h.run()
+    return h
+
+
+def _highs_result(h: Any, *, is_mip: bool) -> _HighsRun:
+    """Read a finished HiGHS run: solution, objective, bound and status."""
     model_status = h.getModelStatus()
     status_text = h.modelStatusToString(model_status)
-    ms = highspy.HighsModelStatus
+    ms = _highs_status()
     if model_status == ms.kInfeasible:
         return _HighsRun(None, np.nan, np.nan, "infeasible")
     info = h.getInfo()
@@ -1241,6 +1379,13 @@ def _run_highs(
     return _HighsRun(x, objective, bound, status)
 
 
+def _run_highs(*args: Any, **kwargs: Any) -> _HighsRun:
+    """Minimise ``c @ x`` with HiGHS (arguments of :func:`_highs`); return what it found."""
+    h = _highs(*args, **kwargs)
+    h.run()
+    return _highs_result(h, is_mip=bool(np.any(args[6])))
+
+
 # above this many nonzeros after merging cells, greedy reports the Lagrangian bound only
 _LP_BOUND_MAX_NNZ = 500_000
 # Above this many nonzeros, linear relaxations are solved by interior point (HiGHS's IPX):
@@ -1248,6 +1393,7 @@ _LP_BOUND_MAX_NNZ = 500_000
 # dual simplex had not solved the root LP after 120 s, interior point solved it in 9 s.
 _IPM_MIN_NNZ = 200_000
 _LP_BOUND_MAX_S = 30.0  # the greedy method spends at most this long on the LP bound
+_DIVE_SHARE = 0.4  # share of the exact solver's time limit the LP dive may take
 # HiGHS heuristics switched off when the solve starts from the greedy plan (option suffixes)
 _HIGHS_HEURISTICS = ("rins", "rens", "root_reduced_cost", "feasibility_jump")
 

@@ -271,3 +271,34 @@ def test_iterated_interchange_escapes_the_swap_local_optimum() -> None:
     assert value == pytest.approx(exact)
     again = MaximalCovering(matrix, weights, 10).solve("greedy").solution.selected
     assert list(again) == list(greedy)  # seeded: the same plan every time
+
+
+@settings(max_examples=40, deadline=None)
+@given(instances(max_sites=7, max_cells=10), st.integers(1, 4), st.data())
+def test_lp_dive_keeps_the_rules_and_never_loses(inst, k, data) -> None:
+    matrix, weights, existing, _ = inst
+    n_sites = matrix.shape[0]
+    k = min(k, n_sites)
+    excluded = data.draw(st.sets(st.integers(0, n_sites - 1), max_size=n_sites - k))
+    model = MaximalCovering(matrix, weights, k=k, existing=existing, excluded=sorted(excluded))
+    warm = model._greedy(None)
+    plan = model._lp_dive(warm, None)
+    assert len(plan.sites) <= k
+    assert not set(plan.sites.tolist()) & excluded
+    dive = covered_weight(matrix, weights, plan.sites, existing)
+    assert dive >= covered_weight(matrix, weights, warm.sites, existing) - 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(instances(max_sites=7, max_cells=10), st.integers(1, 4))
+def test_exact_on_the_large_model_path_equals_brute_force(inst, k) -> None:
+    """Dive, interior point and HiGHS's heuristics (the path above 200,000 nonzeros)."""
+    import connectivity.optimise as optimise
+
+    matrix, weights, existing, _ = inst
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(optimise, "_IPM_MIN_NNZ", -1)
+        model = MaximalCovering(matrix, weights, k=k, existing=existing).solve("exact", mip_gap=0)
+    best = _brute(matrix, weights, existing, lambda c: len(c) <= k)
+    assert model.solution.objective == pytest.approx(best, abs=1e-6)
+    assert model.solution.bound >= model.solution.objective - 1e-6
