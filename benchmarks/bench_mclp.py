@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -88,9 +89,8 @@ class ChildMemory:
         self._thread.start()
 
     def _children_kb(self) -> int:
-        me = Path("/proc/self").resolve().name
         total = 0
-        for task in Path(f"/proc/{me}/task").iterdir():
+        for task in Path(f"/proc/{os.getpid()}/task").iterdir():
             try:
                 pids = (task / "children").read_text().split()
                 for pid in pids:
