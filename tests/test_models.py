@@ -302,3 +302,83 @@ def test_exact_on_the_large_model_path_equals_brute_force(inst, k) -> None:
     best = _brute(matrix, weights, existing, lambda c: len(c) <= k)
     assert model.solution.objective == pytest.approx(best, abs=1e-6)
     assert model.solution.bound >= model.solution.objective - 1e-6
+
+
+@settings(max_examples=100, deadline=None)
+@given(instances(max_sites=7, max_cells=8), st.floats(1, 6), st.data())
+def test_exact_with_site_rules_equals_brute_force(inst, budget, data) -> None:
+    """Excluded, mandatory and capped sites with costs: dominance fixing loses no plan."""
+    matrix, weights, existing, costs = inst
+    n_sites = matrix.shape[0]
+    # some sites copy another's cells (twins) or keep only the ones they share (subsets)
+    dense = matrix.toarray()
+    copies = data.draw(st.lists(st.integers(-1, n_sites - 1), min_size=n_sites, max_size=n_sites))
+    for j, source in enumerate(copies):
+        if source >= 0:
+            dense[j] = dense[source] * (dense[j] > 0) if j % 2 else dense[source]
+    matrix = sparse.csr_array(dense)
+    picks = data.draw(st.lists(st.sampled_from("emf"), min_size=n_sites, max_size=n_sites))
+    excluded = [j for j, p in enumerate(picks) if p == "e"]
+    mandatory = [j for j, p in enumerate(picks) if p == "m"][:2]
+    area = np.array(data.draw(st.lists(st.sampled_from("AB"), min_size=n_sites, max_size=n_sites)))
+    cap = GroupLimit(
+        name="A", sites=area == "A", cells=np.zeros(matrix.shape[1], bool), max_sites=1
+    )
+    chosen_area = area == "A"
+
+    def feasible(combo: tuple[int, ...]) -> bool:
+        c = list(combo)
+        return (
+            costs[c].sum() <= budget + 1e-9
+            and not set(c) & set(excluded)
+            and set(mandatory) <= set(c)
+            and chosen_area[c].sum() <= 1
+        )
+
+    model = BudgetedMaximalCovering(
+        matrix,
+        weights,
+        budget,
+        costs=costs,
+        existing=existing,
+        mandatory=mandatory,
+        excluded=excluded,
+        limits=[cap],
+    )
+    best = _brute(matrix, weights, existing, feasible)
+    if not np.isfinite(best):
+        with pytest.raises(InfeasibleError):
+            model.solve("exact")
+        return
+    sol = model.solve("exact", mip_gap=0).solution
+    assert sol.objective == pytest.approx(best, abs=1e-6)
+    assert feasible(tuple(sol.selected.tolist()))
+    _, objective, *_ = model._exact(None, 0.0)  # the MILP alone, without the greedy plan
+    assert objective == pytest.approx(best, abs=1e-6)
+
+
+def test_an_excluded_site_does_not_rule_out_its_twin() -> None:
+    # sites 0 and 1 cover the same cells; 0 is excluded, so 1 is the best choice
+    m = sparse.csr_array(np.array([[1.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+    w = np.array([5.0, 5.0, 1.0])
+    for method in ("exact", "greedy"):
+        sol = MaximalCovering(m, w, k=1, excluded=[0]).solve(method).solution
+        assert sol.selected.tolist() == [1]
+        assert sol.objective == pytest.approx(10.0)
+    model = MaximalCovering(m, w, k=1, excluded=[0])
+    _, objective, *_ = model._exact(None, 0.0)  # the MILP alone, without the greedy plan
+    assert objective == pytest.approx(10.0)
+
+
+def test_a_site_covering_a_subset_of_another_is_left_out_of_the_milp() -> None:
+    # site 1 covers a subset of site 0's cells and site 3 of site 2's: neither can improve a plan
+    m = sparse.csr_array(
+        np.array([[1, 1, 1, 0, 0], [0, 1, 1, 0, 0], [0, 0, 0, 1, 1], [0, 0, 0, 0, 1.0]])
+    )
+    model = MaximalCovering(m, np.ones(5), k=2)
+    q = model._merged_cells()[0]
+    assert model._dominated_sites(q).tolist() == [False, True, False, True]
+    assert model.solve("exact").solution.objective == pytest.approx(5.0)
+    capped = GroupLimit(name="A", sites=np.array([1, 0, 0, 0], bool), cells=np.zeros(5, bool))
+    mixed = MaximalCovering(m, np.ones(5), k=2, limits=[capped])
+    assert mixed._dominated_sites(q).tolist() == [False, False, False, True]
