@@ -382,3 +382,60 @@ def test_a_site_covering_a_subset_of_another_is_left_out_of_the_milp() -> None:
     capped = GroupLimit(name="A", sites=np.array([1, 0, 0, 0], bool), cells=np.zeros(5, bool))
     mixed = MaximalCovering(m, np.ones(5), k=2, limits=[capped])
     assert mixed._dominated_sites(q).tolist() == [False, False, False, True]
+
+
+@settings(max_examples=40, deadline=None)
+@given(instances(max_sites=7, max_cells=10, partial=True), st.integers(1, 4), st.floats(1, 6))
+def test_pdlp_path_keeps_a_valid_bound(inst, k, budget) -> None:
+    """Above the LP's size limit the bound comes from PDLP's multipliers: it must bound."""
+    import connectivity.optimise as optimise
+
+    matrix, weights, existing, costs = inst
+    best_k = _brute(matrix, weights, existing, lambda c: len(c) <= k)
+    best_b = _brute(matrix, weights, existing, lambda c: costs[list(c)].sum() <= budget + 1e-9)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(optimise, "_LP_BOUND_MAX_NNZ", -1)
+        patch.setattr(optimise, "_IPM_MIN_NNZ", -1)
+        by_k = MaximalCovering(matrix, weights, k=k, existing=existing).solve("exact")
+        by_budget = BudgetedMaximalCovering(
+            matrix, weights, budget, costs=costs, existing=existing
+        ).solve("exact")
+    for sol, best in ((by_k.solution, best_k), (by_budget.solution, best_b)):
+        if sol.n_cells_model:  # with no open cell there is no relaxation to approximate
+            assert "bound from PDLP" in sol.status
+        assert sol.objective <= best + 1e-6
+        assert sol.bound >= best - 1e-6
+    assert len(by_k.solution.selected) <= k
+    assert by_budget.solution.total_cost <= budget + 1e-9
+
+
+@settings(max_examples=40, deadline=None)
+@given(instances(max_sites=7, max_cells=10), st.integers(1, 4), st.data())
+def test_restricted_dive_keeps_the_rules_and_never_loses(inst, k, data) -> None:
+    import connectivity.optimise as optimise
+
+    matrix, weights, existing, _ = inst
+    n_sites = matrix.shape[0]
+    k = min(k, n_sites)
+    excluded = data.draw(st.sets(st.integers(0, n_sites - 1), max_size=n_sites - k))
+    free = sorted(set(range(n_sites)) - excluded)
+    mandatory = data.draw(st.sets(st.sampled_from(free), max_size=1)) if free else set()
+    guide = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n_sites, max_size=n_sites)))
+    model = MaximalCovering(
+        matrix,
+        weights,
+        k=k,
+        existing=existing,
+        excluded=sorted(excluded),
+        mandatory=sorted(mandatory),
+    )
+    warm = model._greedy(None)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(optimise, "_RESTRICTED_DIVE_NNZ", data.draw(st.integers(0, 20)))
+        plan = model._restricted_dive(warm, guide, None)
+    chosen = set(plan.sites.tolist())
+    assert len(chosen) <= k
+    assert not chosen & excluded
+    assert mandatory <= chosen
+    dive = covered_weight(matrix, weights, plan.sites, existing)
+    assert dive >= covered_weight(matrix, weights, warm.sites, existing) - 1e-9
