@@ -22,16 +22,19 @@ Methods:
 - ``"greedy"`` — lazy greedy (Minoux 1978). With a budget, sites are taken by gain per unit cost
   and the result is compared with the best single affordable site (Khuller et al.), which
   guarantees at least :math:`\tfrac12(1 - 1/e)` of the optimum; with ``k`` sites and no other
-  constraint the guarantee is :math:`1 - 1/e`. The gap to a bound is reported (the LP
-  relaxation's where it is small enough to solve quickly, and a Lagrangian bound).
+  constraint the guarantee is :math:`1 - 1/e`. The gap to a bound is reported: the LP
+  relaxation's where it is small enough to solve quickly; above that, a Lagrangian bound at the
+  multipliers of HiGHS's first-order LP solver (PDLP), or from subgradient steps.
 - ``"exact"`` — mixed-integer programming with HiGHS (``highspy``), with a time limit and a
   relative MIP gap, started from the greedy solution so a solution is always at hand. Before
   solving, cells covered by the same sites with the same qualities (and in the same constraint
-  groups) are merged, summing their weights, and sites dominated by another (same cells, no
-  lower cost) are fixed out. The bound reported is the better of HiGHS's dual bound and a
-  Lagrangian bound. On large models, which HiGHS does not close in the time limit, the start is
-  improved first by diving on the LP relaxation (or, where the LP is too large, by iterated
-  local search).
+  groups) are merged, summing their weights, and sites whose cells another available site
+  covers at no more cost are fixed out. The bound reported is the better of HiGHS's dual bound
+  and a Lagrangian bound. On large models, which HiGHS does not close in the time limit, the
+  start is improved first by diving on the LP relaxation. Where even the LP relaxation is too
+  large to solve in the time limit, HiGHS's branch and bound cannot start: PDLP approximates
+  the relaxation instead, the dive runs over the sites it values most, local search improves
+  the plan and PDLP's multipliers give the bound (the status says so).
 """
 
 from __future__ import annotations
@@ -1015,7 +1018,7 @@ class _CoverageModel:
         point). PDLP's iterates are only approximately optimal, but its row duals, clipped to
         ``0 <= lambda_i <= w_i``, are Lagrangian multipliers of the coverage rows, and every such
         multiplier gives a valid bound (:meth:`_lagrangian_bound`). Measured there: after 10 s
-        the bound is within 0.06 % of the LP optimum (1,189,534 against 1,188,901), where 300
+        the bound is within 0.05 % of the LP optimum (1,189,534 against 1,188,901), where 300
         subgradient steps (4 s) stop 2.7 % above it.
 
         Returns the sites' LP values and the multipliers, or None for set covering (a
@@ -1505,6 +1508,7 @@ def _highs(
             h.setOptionValue(f"mip_heuristic_run_{heuristic}", False)
     if time_limit_s is not None:
         h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("random_seed", _HIGHS_RANDOM_SEED)
     h.passModel(lp)
     if start is not None and is_mip:
         sol = highspy.HighsSolution()
@@ -1560,6 +1564,10 @@ _PDLP_SHARE = 0.2  # share of it PDLP may take, where the LP relaxation is too l
 _PDLP_BOUND_S = 10.0  # the greedy method spends at most this long on PDLP's bound
 # the restricted dive works on the sites PDLP values most, up to this many cell-site pairs
 _RESTRICTED_DIVE_NNZ = 150_000
+# HiGHS's random seed (its default). Its search, and so its time, depends on it: on the
+# benchmark's 10,000 x 1,000 instance at 800 m the exact solve took 8.3 to 17.6 s over seeds
+# 0 to 4 (benchmarks/seed_spread.py); the plans were the same.
+_HIGHS_RANDOM_SEED = 0
 # HiGHS heuristics switched off when the solve starts from the greedy plan (option suffixes)
 _HIGHS_HEURISTICS = ("rins", "rens", "root_reduced_cost", "feasibility_jump")
 
