@@ -386,8 +386,24 @@ def test_a_site_covering_a_subset_of_another_is_left_out_of_the_milp() -> None:
 
 @settings(max_examples=40, deadline=None)
 @given(instances(max_sites=7, max_cells=10, partial=True), st.integers(1, 4), st.floats(1, 6))
-def test_pdlp_path_keeps_a_valid_bound(inst, k, budget) -> None:
-    """Above the LP's size limit the bound comes from PDLP's multipliers: it must bound."""
+def test_pdlp_multipliers_give_a_valid_bound(inst, k, budget) -> None:
+    matrix, weights, existing, costs = inst
+    best_k = _brute(matrix, weights, existing, lambda c: len(c) <= k)
+    best_b = _brute(matrix, weights, existing, lambda c: costs[list(c)].sum() <= budget + 1e-9)
+    by_k = MaximalCovering(matrix, weights, k=k, existing=existing)
+    by_budget = BudgetedMaximalCovering(matrix, weights, budget, costs=costs, existing=existing)
+    for model, best in ((by_k, best_k), (by_budget, best_b)):
+        relaxed = model._pdlp_relaxation(None)
+        if relaxed is None:  # no open cell: nothing to relax
+            assert model._n_model_cells() == 0
+            continue
+        assert model._relaxation_bound(None, 1e-4, relaxed) >= best - 1e-6
+
+
+@settings(max_examples=30, deadline=None)
+@given(instances(max_sites=7, max_cells=10), st.integers(1, 4), st.floats(1, 6))
+def test_exact_above_the_lp_size_limit_keeps_a_valid_bound(inst, k, budget) -> None:
+    """The path for models whose LP relaxation is too large: PDLP, restricted dive, search."""
     import connectivity.optimise as optimise
 
     matrix, weights, existing, costs = inst
@@ -401,10 +417,10 @@ def test_pdlp_path_keeps_a_valid_bound(inst, k, budget) -> None:
             matrix, weights, budget, costs=costs, existing=existing
         ).solve("exact")
     for sol, best in ((by_k.solution, best_k), (by_budget.solution, best_b)):
-        if sol.n_cells_model:  # with no open cell there is no relaxation to approximate
-            assert "bound from PDLP" in sol.status
         assert sol.objective <= best + 1e-6
         assert sol.bound >= best - 1e-6
+    if by_k.solution.n_cells_model and len(by_k.solution.selected):
+        assert "bound from PDLP" in by_k.solution.status
     assert len(by_k.solution.selected) <= k
     assert by_budget.solution.total_cost <= budget + 1e-9
 
