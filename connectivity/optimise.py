@@ -843,7 +843,11 @@ class _CoverageModel:
         relax: bool = False,
         start_sites: np.ndarray | None = None,
     ) -> tuple[np.ndarray | None, float, float, str, int]:
-        """Solve the MILP (or its LP relaxation); returns x, objective, bound, status, cells."""
+        """Solve the MILP (or its LP relaxation); returns x, objective, bound, status, cells.
+
+        The time limit covers building the model as well as HiGHS's run.
+        """
+        began = time.perf_counter()
         model = self._milp(relax)
         n_sites, n_cells, base = model.n_sites, model.n_cells, model.base
         start = None
@@ -852,6 +856,8 @@ class _CoverageModel:
             x0[start_sites] = 1.0
             y0 = np.minimum(model.ub[n_sites:], model.q @ x0) if n_cells else np.zeros(0)
             start = np.concatenate([x0, y0])
+        if time_limit_s is not None:
+            time_limit_s = max(0.5, time_limit_s - (time.perf_counter() - began))
         solve = functools.partial(_run_highs, model, time_limit_s=time_limit_s, mip_gap=mip_gap)
         run = solve(start=start)
         if start is not None and run.x is not None and not self._consistent(run, base, relax):
@@ -1351,7 +1357,12 @@ class _CoverageModel:
                     ):
                         ranking = warm
                     if status != "optimal":  # stopped early: a Lagrangian bound may be tighter
-                        lagrange = self._relaxation_bound(warm, mip_gap, relaxed)
+                        left = (
+                            None
+                            if time_limit_s is None
+                            else max(0.0, time_limit_s - (time.perf_counter() - start))
+                        )
+                        lagrange = self._relaxation_bound(warm, mip_gap, relaxed, max_seconds=left)
                         if np.isfinite(lagrange):
                             bound = max(bound, lagrange) if minimise else min(bound, lagrange)
             objective = self._objective_of(ranking)
@@ -1389,6 +1400,7 @@ class _CoverageModel:
         warm: Ranking | None,
         tolerance: float,
         relaxed: tuple[np.ndarray, np.ndarray] | None,
+        max_seconds: float | None = None,
     ) -> float:
         """Return the Lagrangian bound at PDLP's multipliers if any, else by subgradient steps.
 
@@ -1396,7 +1408,7 @@ class _CoverageModel:
         40,000 x 10,000 instance at 800 m: no change in 3 s), so it is evaluated once there.
         """
         if relaxed is None:
-            return self._lagrangian_bound(warm, tolerance)
+            return self._lagrangian_bound(warm, tolerance, max_seconds=max_seconds)
         return self._lagrangian_bound(warm, tolerance, start=relaxed[1], iterations=1)
 
     def _objective_of(self, ranking: Ranking) -> float:
