@@ -1111,6 +1111,21 @@ class _CoverageModel:
             return True
         return abs(own - reported) <= 1e-6 * max(1.0, abs(own))
 
+    def _explain_greedy_failure(self, reason: str, time_limit_s: float | None) -> str:
+        """Say whether a plan the greedy method could not build exists at all.
+
+        Greedy can miss a floor that a plan meets (it spent the sites or budget on others first),
+        so the MILP is asked for any plan that meets every constraint (a MIP gap of 100 %
+        stops HiGHS at the first one). If there is none, the constraint that cannot be met is
+        named instead.
+        """
+        x, *_, status, _ = self._exact(time_limit_s, 1.0)
+        if x is not None:
+            return f"{reason}; a plan that meets all the constraints exists: use the exact method"
+        if status == "infeasible":
+            return self._diagnose_infeasible()
+        return reason
+
     def _diagnose_infeasible(self) -> str:
         """Find a limit whose removal makes the LP relaxation feasible."""
         limits = self.limits
@@ -1262,9 +1277,11 @@ class _CoverageModel:
         warm: Ranking | None = None
         try:
             warm = self._greedy(progress if method == "greedy" else None)
-        except InfeasibleError:
+        except InfeasibleError as error:
             if method == "greedy":
-                raise
+                raise InfeasibleError(
+                    self._explain_greedy_failure(str(error), time_limit_s)
+                ) from error
         minimise = self._target() is not None
         if method == "greedy":
             assert warm is not None

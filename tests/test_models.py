@@ -455,3 +455,22 @@ def test_restricted_dive_keeps_the_rules_and_never_loses(inst, k, data) -> None:
     assert mandatory <= chosen
     dive = covered_weight(matrix, weights, plan.sites, existing)
     assert dive >= covered_weight(matrix, weights, warm.sites, existing) - 1e-9
+
+
+def test_greedy_that_misses_a_floor_points_to_the_exact_method() -> None:
+    # greedy meets area A's coverage floor with the cheapest site (0), which leaves no budget
+    # for area B's one required site; site 2 alone meets both floors within the budget
+    m = sparse.csr_array(np.array([[1.0, 1.0], [0.0, 0.0], [1.0, 1.0]]))
+    w = np.array([17.0, 17.0])
+    site_area, cell_area = np.array(["A", "B", "B"]), np.array(["B", "A"])
+    limits = [
+        GroupLimit(name="A", sites=site_area == "A", cells=cell_area == "A", min_share=0.3),
+        GroupLimit(name="B", sites=site_area == "B", cells=cell_area == "B", min_sites=1),
+    ]
+    costs = np.array([1.0, 3.0, 2.0])
+    model = BudgetedMaximalCovering(m, w, 2.0, costs=costs, limits=limits)
+    with pytest.raises(InfeasibleError, match=r"greedy could not meet .* use the exact method"):
+        model.solve("greedy")
+    exact = BudgetedMaximalCovering(m, w, 2.0, costs=costs, limits=limits).solve("exact")
+    assert exact.solution.selected.tolist() == [2]
+    assert exact.solution.objective == pytest.approx(34.0)
