@@ -945,6 +945,12 @@ class _CoverageModel:
         )
 
     def _lp_dive(self, warm: Ranking, time_limit_s: float | None) -> Ranking:
+        """Round the LP relaxation by diving; return the better of that plan and ``warm``."""
+        return self._dive_with_relaxation(warm, time_limit_s)[0]
+
+    def _dive_with_relaxation(
+        self, warm: Ranking, time_limit_s: float | None
+    ) -> tuple[Ranking, _Relaxation | None]:
         """Round the LP relaxation by diving; return the better of that plan and ``warm``.
 
         A primal heuristic for large maximal-covering models, where HiGHS cannot close the search
@@ -956,17 +962,22 @@ class _CoverageModel:
         covers 591,232 in 16 s, against 581,919 for greedy with iterated local search and
         592,207 for HiGHS after 20 minutes.
 
+        Up to 200,000 nonzeros the LP is solved by primal simplex: no site chosen is a feasible
+        start, and on the benchmark's 5,000 x 500 instance at 800 m it takes 0.05 s where dual
+        simplex takes 0.30 s. Also returns the LP's optimum and reduced costs, for
+        :meth:`_fixed_by_reduced_cost`.
+
         Applies to ``k`` sites with full-quality coverage and no group limits (where the
         interchange applies) on models up to 500,000 nonzeros after merging; otherwise, or when
-        the LP is not solved within the time limit, returns ``warm``.
+        the LP is not solved within the time limit, returns ``warm`` and None.
         """
         k = self._k()
         if k is None or not self._interchange_applies(warm):
-            return warm
+            return warm, None
         if self._merged_cells()[0].nnz > _LP_BOUND_MAX_NNZ:
             # measured: 40,000 x 10,000 at 800 m (2.8 million nonzeros) and 200,000 x 10,000
             # did not solve the LP in 24 s, and interior point overran the time limit there
-            return warm
+            return warm, None
         started = time.perf_counter()
 
         def left() -> float | None:
@@ -974,13 +985,21 @@ class _CoverageModel:
 
         model = self._milp(relax=True)
         h = _highs(model, time_limit_s=time_limit_s, mip_gap=0.0)
+        if model.matrix is not None and model.matrix.nnz <= _IPM_MIN_NNZ:
+            h.setOptionValue("simplex_strategy", _PRIMAL_SIMPLEX)
         h.run()
         run = _highs_result(h, is_mip=False)
         if run.status != "optimal" or run.x is None:
             logger.debug("optimise: the LP for the dive was not solved in time; skipped")
-            return warm
+            return warm, None
+        relaxation = _Relaxation(
+            objective=run.objective,
+            values=run.x[: model.n_sites].copy(),
+            reduced_costs=np.asarray(h.getSolution().col_dual, dtype=float)[: model.n_sites],
+        )
         x = run.x
         h.setOptionValue("solver", "simplex")
+        h.setOptionValue("simplex_strategy", _DUAL_SIMPLEX)  # the re-solves start infeasible
         per_step = -(-k // 20)
         n_sites = model.n_sites
         while True:
@@ -1014,7 +1033,70 @@ class _CoverageModel:
             before,
             time.perf_counter() - started,
         )
-        return plan if dive > before + 1e-9 else warm
+        return (plan if dive > before + 1e-9 else warm), relaxation
+
+    def _fixed_by_reduced_cost(self, relaxation: _Relaxation, plan: Ranking) -> np.ndarray:
+        """Sites that no plan containing them can make better than ``plan`` (reduced-cost fixing).
+
+        A site at zero in the LP optimum with reduced cost :math:`d_j` caps every plan that
+        contains it at the LP optimum less :math:`d_j`; when that is below ``plan``'s coverage,
+        the site cannot be in a better plan. Sites in ``plan`` and mandatory sites are never
+        fixed. On the benchmark's 5,000 x 500 instance at 800 m, with the dive's plan, this fixes
+        364 of 500 sites.
+        """
+        base = covered_weight(self.matrix, self.weights, [], self.existing)
+        incumbent = -(self._objective_of(plan) - base)  # HiGHS's minimisation form
+        tolerance = 1e-7 * max(1.0, abs(incumbent))
+        fixed = (relaxation.values < 1e-9) & (
+            relaxation.objective + relaxation.reduced_costs > incumbent + tolerance
+        )
+        fixed[plan.sites] = False
+        fixed[self.mandatory] = False
+        return fixed
+
+    def _exact_on_remaining(
+        self, plan: Ranking, fixed: np.ndarray, time_limit_s: float | None, mip_gap: float
+    ) -> tuple[Ranking, float, str, int]:
+        """Solve the MILP over the sites not ``fixed`` out, started from ``plan``.
+
+        Leaving the fixed sites out of the model (rather than bounding them at zero) also drops
+        the cells only they reach and merges cells anew, so the model HiGHS gets is smaller. The
+        bound it proves holds for the whole model: a plan with a fixed site covers less than
+        ``plan``. Returns the plan (never worse than ``plan``), the bound, HiGHS's status and the
+        number of merged cells in its model.
+        """
+        k = self._k()
+        assert k is not None
+        keep = np.union1d(np.flatnonzero(~fixed), plan.sites)
+        keep = np.setdiff1d(keep, self.excluded)
+        keep = np.union1d(keep, self.mandatory).astype(np.int64)
+        sub = MaximalCovering(
+            self.matrix[keep],
+            self.weights,
+            k,
+            costs=self.costs[keep],
+            existing=self.existing,
+            mandatory=np.searchsorted(keep, self.mandatory).tolist(),
+        )
+        x, _, bound, status, n_cells = sub._exact(
+            time_limit_s, mip_gap, start_sites=np.searchsorted(keep, plan.sites)
+        )
+        ranking = plan
+        if x is not None:
+            found = rank_selection(
+                self.matrix, self.weights, keep[np.flatnonzero(x > 0.5)], self.existing, self.costs
+            )
+            if self._objective_of(found) > self._objective_of(plan) + 1e-9:
+                ranking = found
+        logger.debug(
+            "optimise: %d of %d sites fixed out by reduced cost; HiGHS on the rest: %s",
+            int(fixed.sum()),
+            len(fixed),
+            status,
+        )
+        if np.isfinite(bound):
+            bound = max(bound, self._objective_of(ranking))
+        return ranking, bound, status, n_cells
 
     def _pdlp_relaxation(self, time_limit_s: float | None) -> tuple[np.ndarray, np.ndarray] | None:
         """Approximate the LP relaxation by HiGHS's first-order solver (PDLP).
@@ -1312,23 +1394,30 @@ class _CoverageModel:
                 relaxed = self._pdlp_relaxation(
                     None if time_limit_s is None else _PDLP_SHARE * time_limit_s
                 )
-            if warm is not None and nnz > _IPM_MIN_NNZ:
+            relaxation: _Relaxation | None = None
+            if warm is not None and (nnz > _IPM_MIN_NNZ or self._interchange_applies(warm)):
                 # On large models HiGHS does not close the search in the time limit and a better
-                # start is most of what it returns; on small ones it finds the optimum sooner
-                # than these would run. The LP dive (up to 40 % of the time) finds far better
-                # plans than local search there; local search (10 %) when it cannot run.
+                # start is most of what it returns. The LP dive (up to 40 % of the time) finds
+                # far better plans than local search there; local search (10 %) when it cannot
+                # run. On k-site models of any size the dive's plan and LP also fix sites out by
+                # reduced cost before HiGHS starts.
                 dive_s = None if time_limit_s is None else _DIVE_SHARE * time_limit_s
                 if nnz <= _LP_BOUND_MAX_NNZ:
-                    dived = self._lp_dive(warm, dive_s)
+                    dived, relaxation = self._dive_with_relaxation(warm, dive_s)
                 elif relaxed is not None:
                     dived = self._restricted_dive(warm, relaxed[0], dive_s)
                 else:
                     dived = warm
-                if dived is warm:
+                if dived is not warm:
+                    warm = dived
+                elif nnz > _IPM_MIN_NNZ:
                     share = None if time_limit_s is None else 0.1 * time_limit_s
                     warm = self._iterated_interchange(warm, max_seconds=share)
-                else:
-                    warm = dived
+            fixed = (
+                self._fixed_by_reduced_cost(relaxation, warm)
+                if relaxation is not None and warm is not None
+                else None
+            )
             if relaxed is not None and warm is not None and self._interchange_applies(warm):
                 # HiGHS's branch and bound cannot start here within the limit: its root LP
                 # alone takes minutes (196 s by interior point at 40,000 x 10,000 x 800 m) and
@@ -1343,6 +1432,19 @@ class _CoverageModel:
                 bound = self._relaxation_bound(ranking, mip_gap, relaxed)
                 status = "not proven optimal: LP relaxation too large, bound from PDLP"
                 n_model = self._n_model_cells()
+            elif fixed is not None and fixed.any() and warm is not None:
+                remaining = (
+                    None
+                    if time_limit_s is None
+                    else max(1.0, time_limit_s - (time.perf_counter() - start))
+                )
+                ranking, bound, status, n_model = self._exact_on_remaining(
+                    warm, fixed, remaining, mip_gap
+                )
+                if status != "optimal":  # stopped early: a Lagrangian bound may be tighter
+                    left = max(0.0, (time_limit_s or 0.0) - (time.perf_counter() - start))
+                    lagrange = self._lagrangian_bound(ranking, mip_gap, max_seconds=left)
+                    bound = min(bound, lagrange) if np.isfinite(bound) else lagrange
             else:
                 start_sites = warm.sites if warm is not None else None
                 remaining = (
@@ -1478,6 +1580,15 @@ class _Milp:
 
 
 @dataclass
+class _Relaxation:
+    """An LP relaxation's optimum (HiGHS's minimisation form), site values and reduced costs."""
+
+    objective: float
+    values: np.ndarray
+    reduced_costs: np.ndarray
+
+
+@dataclass
 class _HighsRun:
     x: np.ndarray | None
     objective: float
@@ -1600,6 +1711,7 @@ _LP_BOUND_MAX_NNZ = 500_000
 _IPM_MIN_NNZ = 200_000
 _LP_BOUND_MAX_S = 30.0  # the greedy method spends at most this long on the LP bound
 _DIVE_SHARE = 0.4  # share of the exact solver's time limit the LP dive may take
+_DUAL_SIMPLEX, _PRIMAL_SIMPLEX = 1, 4  # HiGHS's simplex_strategy values
 _PDLP_SHARE = 0.2  # share of it PDLP may take, where the LP relaxation is too large to solve
 _PDLP_BOUND_S = 10.0  # the greedy method spends at most this long on PDLP's bound
 # the restricted dive works on the sites PDLP values most, up to this many cell-site pairs

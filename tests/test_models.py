@@ -18,6 +18,7 @@ from connectivity.optimise import (
     SetCovering,
     covered_weight,
     equity_limits,
+    rank_selection,
 )
 
 
@@ -474,3 +475,36 @@ def test_greedy_that_misses_a_floor_points_to_the_exact_method() -> None:
     exact = BudgetedMaximalCovering(m, w, 2.0, costs=costs, limits=limits).solve("exact")
     assert exact.solution.selected.tolist() == [2]
     assert exact.solution.objective == pytest.approx(34.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances(max_sites=7, max_cells=10), st.integers(1, 4), st.data())
+def test_reduced_cost_fixing_never_fixes_a_site_of_a_better_plan(inst, k, data) -> None:
+    matrix, weights, existing, _ = inst
+    n_sites = matrix.shape[0]
+    k = min(k, n_sites)
+    excluded = data.draw(st.sets(st.integers(0, n_sites - 1), max_size=n_sites - k))
+    model = MaximalCovering(matrix, weights, k=k, existing=existing, excluded=sorted(excluded))
+    warm = model._greedy(None)
+    _, relaxation = model._dive_with_relaxation(warm, None)
+    if relaxation is None:  # the dive does not apply (no coverage)
+        return
+    # the rule must hold for any plan, not only a good one
+    allowed = sorted(set(range(n_sites)) - excluded)
+    chosen = data.draw(st.lists(st.sampled_from(allowed), min_size=1, max_size=k, unique=True))
+    plan = rank_selection(matrix, weights, chosen, existing, np.ones(n_sites))
+    fixed = model._fixed_by_reduced_cost(relaxation, plan)
+    value = covered_weight(matrix, weights, plan.sites, existing)
+    for j in np.flatnonzero(fixed):
+        with_j = _brute(
+            matrix,
+            weights,
+            existing,
+            lambda c, j=j: j in c and len(c) <= k and not set(c) & excluded,
+        )
+        assert with_j <= value + 1e-6
+    best = _brute(matrix, weights, existing, lambda c: len(c) <= k and not set(c) & excluded)
+    exact = MaximalCovering(matrix, weights, k=k, existing=existing, excluded=sorted(excluded))
+    sol = exact.solve("exact", mip_gap=0).solution
+    assert sol.objective == pytest.approx(best, abs=1e-6)
+    assert sol.bound >= best - 1e-6
