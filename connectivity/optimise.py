@@ -30,11 +30,12 @@ Methods:
   solving, cells covered by the same sites with the same qualities (and in the same constraint
   groups) are merged, summing their weights, and sites whose cells another available site
   covers at no more cost are fixed out. The bound reported is the better of HiGHS's dual bound
-  and a Lagrangian bound. On large models, which HiGHS does not close in the time limit, the
-  start is improved first by diving on the LP relaxation. Where even the LP relaxation is too
-  large to solve in the time limit, HiGHS's branch and bound cannot start: PDLP approximates
-  the relaxation instead, the dive runs over the sites it values most, local search improves
-  the plan and PDLP's multipliers give the bound (the status says so).
+  and a Lagrangian bound. On models with ``k`` sites and full-quality coverage, the LP
+  relaxation is solved first and rounded by diving; that plan is HiGHS's start, and sites whose
+  reduced cost shows they cannot be in a better plan are left out of HiGHS's model. Where even
+  the LP relaxation is too large to solve in the time limit, HiGHS's branch and bound cannot
+  start: PDLP approximates the relaxation instead, the dive runs over the sites it values most,
+  local search improves the plan and PDLP's multipliers give the bound (the status says so).
 """
 
 from __future__ import annotations
@@ -953,8 +954,9 @@ class _CoverageModel:
     ) -> tuple[Ranking, _Relaxation | None]:
         """Round the LP relaxation by diving; return the better of that plan and ``warm``.
 
-        A primal heuristic for large maximal-covering models, where HiGHS cannot close the search
-        in the time limit and the plan it returns is the one it started from. Solves the LP
+        A primal heuristic for maximal-covering models: on large ones HiGHS cannot close the
+        search in the time limit and the plan it returns is the one it started from; on smaller
+        ones a near-optimal plan lets reduced-cost fixing drop most sites. Solves the LP
         relaxation, then repeatedly fixes the sites with the largest fractional values to 1 and
         re-solves (dual simplex from the last basis), ``ceil(k / 20)`` sites at a time, until
         the LP solution is integral; fills any sites left greedily and improves the plan by
