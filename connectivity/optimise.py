@@ -857,8 +857,7 @@ class _CoverageModel:
             x0[start_sites] = 1.0
             y0 = np.minimum(model.ub[n_sites:], model.q @ x0) if n_cells else np.zeros(0)
             start = np.concatenate([x0, y0])
-        if time_limit_s is not None:
-            time_limit_s = max(0.5, time_limit_s - (time.perf_counter() - began))
+        time_limit_s = _seconds_left(time_limit_s, began, floor=0.5)
         solve = functools.partial(_run_highs, model, time_limit_s=time_limit_s, mip_gap=mip_gap)
         run = solve(start=start)
         if start is not None and run.x is not None and not self._consistent(run, base, relax):
@@ -983,7 +982,7 @@ class _CoverageModel:
         started = time.perf_counter()
 
         def left() -> float | None:
-            return None if time_limit_s is None else time_limit_s - (time.perf_counter() - started)
+            return _seconds_left(time_limit_s, started, floor=-np.inf)
 
         model = self._milp(relax=True)
         h = _highs(model, time_limit_s=time_limit_s, mip_gap=0.0)
@@ -1072,14 +1071,7 @@ class _CoverageModel:
         keep = np.union1d(np.flatnonzero(~fixed), plan.sites)
         keep = np.setdiff1d(keep, self.excluded)
         keep = np.union1d(keep, self.mandatory).astype(np.int64)
-        sub = MaximalCovering(
-            self.matrix[keep],
-            self.weights,
-            k,
-            costs=self.costs[keep],
-            existing=self.existing,
-            mandatory=np.searchsorted(keep, self.mandatory).tolist(),
-        )
+        sub = self._restricted_to(keep, k)
         x, _, bound, status, n_cells = sub._exact(
             time_limit_s, mip_gap, start_sites=np.searchsorted(keep, plan.sites)
         )
@@ -1131,6 +1123,20 @@ class _CoverageModel:
         # HiGHS minimises -w y subject to y - q x <= 0: those rows' duals are <= 0
         return values, np.clip(-duals, 0.0, weights)
 
+    def _restricted_to(self, keep: np.ndarray, k: int) -> MaximalCovering:
+        """Return the k-site model over the sites ``keep`` (sorted, with every mandatory site).
+
+        Same cells, weights and existing coverage; site ``i`` of the result is ``keep[i]``.
+        """
+        return MaximalCovering(
+            self.matrix[keep],
+            self.weights,
+            k,
+            costs=self.costs[keep],
+            existing=self.existing,
+            mandatory=np.searchsorted(keep, self.mandatory).tolist(),
+        )
+
     def _restricted_dive(
         self, warm: Ranking, guide: np.ndarray, time_limit_s: float | None
     ) -> Ranking:
@@ -1154,14 +1160,7 @@ class _CoverageModel:
         order = order[np.argsort(-guide[order], kind="stable")]
         chosen = order[np.cumsum(pairs[order]) <= _RESTRICTED_DIVE_NNZ]
         keep = np.union1d(np.union1d(chosen, warm.sites), self.mandatory).astype(np.int64)
-        sub = MaximalCovering(
-            self.matrix[keep],
-            self.weights,
-            k,
-            costs=self.costs[keep],
-            existing=self.existing,
-            mandatory=np.searchsorted(keep, self.mandatory).tolist(),
-        )
+        sub = self._restricted_to(keep, k)
         start = np.searchsorted(keep, warm.sites)
         sub_warm = rank_selection(sub.matrix, sub.weights, start, sub.existing, sub.costs)
         dived = sub._lp_dive(sub_warm, time_limit_s)
@@ -1393,9 +1392,7 @@ class _CoverageModel:
             if nnz > _LP_BOUND_MAX_NNZ and not minimise:
                 # the LP relaxation is too large to solve in the time limit: PDLP approximates
                 # it, for a bound and to choose the sites the dive works on
-                relaxed = self._pdlp_relaxation(
-                    None if time_limit_s is None else _PDLP_SHARE * time_limit_s
-                )
+                relaxed = self._pdlp_relaxation(_share(time_limit_s, _PDLP_SHARE))
             relaxation: _Relaxation | None = None
             if warm is not None and (nnz > _IPM_MIN_NNZ or self._interchange_applies(warm)):
                 # On large models HiGHS does not close the search in the time limit and a better
@@ -1403,7 +1400,7 @@ class _CoverageModel:
                 # far better plans than local search there; local search (10 %) when it cannot
                 # run. On k-site models of any size the dive's plan and LP also fix sites out by
                 # reduced cost before HiGHS starts.
-                dive_s = None if time_limit_s is None else _DIVE_SHARE * time_limit_s
+                dive_s = _share(time_limit_s, _DIVE_SHARE)
                 if nnz <= _LP_BOUND_MAX_NNZ:
                     dived, relaxation = self._dive_with_relaxation(warm, dive_s)
                 elif relaxed is not None:
@@ -1413,8 +1410,9 @@ class _CoverageModel:
                 if dived is not warm:
                     warm = dived
                 elif nnz > _IPM_MIN_NNZ:
-                    share = None if time_limit_s is None else 0.1 * time_limit_s
-                    warm = self._iterated_interchange(warm, max_seconds=share)
+                    warm = self._iterated_interchange(
+                        warm, max_seconds=_share(time_limit_s, _LOCAL_SEARCH_SHARE)
+                    )
             fixed = (
                 self._fixed_by_reduced_cost(relaxation, warm)
                 if relaxation is not None and warm is not None
@@ -1425,37 +1423,24 @@ class _CoverageModel:
                 # alone takes minutes (196 s by interior point at 40,000 x 10,000 x 800 m) and
                 # interior point overran the time limit by 20 s or more. The plan comes from the
                 # restricted dive and local search; the bound from PDLP's multipliers.
-                left = (
-                    None
-                    if time_limit_s is None
-                    else max(0.0, time_limit_s - (time.perf_counter() - start))
+                ranking = self._iterated_interchange(
+                    warm, max_seconds=_seconds_left(time_limit_s, start)
                 )
-                ranking = self._iterated_interchange(warm, max_seconds=left)
                 bound = self._relaxation_bound(ranking, mip_gap, relaxed)
                 status = "not proven optimal: LP relaxation too large, bound from PDLP"
                 n_model = self._n_model_cells()
             elif fixed is not None and fixed.any() and warm is not None:
-                remaining = (
-                    None
-                    if time_limit_s is None
-                    else max(1.0, time_limit_s - (time.perf_counter() - start))
-                )
                 ranking, bound, status, n_model = self._exact_on_remaining(
-                    warm, fixed, remaining, mip_gap
+                    warm, fixed, _seconds_left(time_limit_s, start, floor=1.0), mip_gap
                 )
                 if status != "optimal":  # stopped early: a Lagrangian bound may be tighter
-                    left = max(0.0, (time_limit_s or 0.0) - (time.perf_counter() - start))
+                    left = _seconds_left(time_limit_s, start) or 0.0
                     lagrange = self._lagrangian_bound(ranking, mip_gap, max_seconds=left)
                     bound = min(bound, lagrange) if np.isfinite(bound) else lagrange
             else:
                 start_sites = warm.sites if warm is not None else None
-                remaining = (
-                    None
-                    if time_limit_s is None
-                    else max(1.0, time_limit_s - (time.perf_counter() - start))
-                )
                 x, objective, bound, status, n_model = self._exact(
-                    remaining, mip_gap, start_sites=start_sites
+                    _seconds_left(time_limit_s, start, floor=1.0), mip_gap, start_sites=start_sites
                 )
                 if x is None and status == "infeasible":
                     raise InfeasibleError(self._diagnose_infeasible())
@@ -1478,12 +1463,9 @@ class _CoverageModel:
                     ):
                         ranking = warm
                     if status != "optimal":  # stopped early: a Lagrangian bound may be tighter
-                        left = (
-                            None
-                            if time_limit_s is None
-                            else max(0.0, time_limit_s - (time.perf_counter() - start))
+                        lagrange = self._relaxation_bound(
+                            warm, mip_gap, relaxed, max_seconds=_seconds_left(time_limit_s, start)
                         )
-                        lagrange = self._relaxation_bound(warm, mip_gap, relaxed, max_seconds=left)
                         if np.isfinite(lagrange):
                             bound = max(bound, lagrange) if minimise else min(bound, lagrange)
             objective = self._objective_of(ranking)
@@ -1713,6 +1695,7 @@ _LP_BOUND_MAX_NNZ = 500_000
 _IPM_MIN_NNZ = 200_000
 _LP_BOUND_MAX_S = 30.0  # the greedy method spends at most this long on the LP bound
 _DIVE_SHARE = 0.4  # share of the exact solver's time limit the LP dive may take
+_LOCAL_SEARCH_SHARE = 0.1  # share of it local search may take when the dive cannot run
 _DUAL_SIMPLEX, _PRIMAL_SIMPLEX = 1, 4  # HiGHS's simplex_strategy values
 _PDLP_SHARE = 0.2  # share of it PDLP may take, where the LP relaxation is too large to solve
 _PDLP_BOUND_S = 10.0  # the greedy method spends at most this long on PDLP's bound
@@ -1724,6 +1707,18 @@ _RESTRICTED_DIVE_NNZ = 150_000
 _HIGHS_RANDOM_SEED = 0
 # HiGHS heuristics switched off when the solve starts from the greedy plan (option suffixes)
 _HIGHS_HEURISTICS = ("rins", "rens", "root_reduced_cost", "feasibility_jump")
+
+
+def _share(time_limit_s: float | None, fraction: float) -> float | None:
+    """Return a fraction of a time limit (None: no limit)."""
+    return None if time_limit_s is None else fraction * time_limit_s
+
+
+def _seconds_left(time_limit_s: float | None, since: float, *, floor: float = 0.0) -> float | None:
+    """Return what is left of a time limit counted from ``since`` (None: no limit), >= ``floor``."""
+    if time_limit_s is None:
+        return None
+    return max(floor, time_limit_s - (time.perf_counter() - since))
 
 
 def _gap(objective: float, bound: float, *, minimise: bool) -> float:

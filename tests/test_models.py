@@ -55,6 +55,12 @@ def _brute(matrix, weights, existing, feasible):
     return best
 
 
+def _k_and_exclusions(n_sites: int, k: int, data) -> tuple[int, set[int]]:
+    """Clip ``k`` to the sites there are and draw excluded sites, leaving at least ``k``."""
+    k = min(k, n_sites)
+    return k, data.draw(st.sets(st.integers(0, n_sites - 1), max_size=n_sites - k))
+
+
 @settings(max_examples=50, deadline=None)
 @given(instances(partial=True), st.integers(1, 4))
 def test_exact_maximal_covering_equals_brute_force(inst, k) -> None:
@@ -279,8 +285,7 @@ def test_iterated_interchange_escapes_the_swap_local_optimum() -> None:
 def test_lp_dive_keeps_the_rules_and_never_loses(inst, k, data) -> None:
     matrix, weights, existing, _ = inst
     n_sites = matrix.shape[0]
-    k = min(k, n_sites)
-    excluded = data.draw(st.sets(st.integers(0, n_sites - 1), max_size=n_sites - k))
+    k, excluded = _k_and_exclusions(n_sites, k, data)
     model = MaximalCovering(matrix, weights, k=k, existing=existing, excluded=sorted(excluded))
     warm = model._greedy(None)
     plan = model._lp_dive(warm, None)
@@ -433,8 +438,7 @@ def test_restricted_dive_keeps_the_rules_and_never_loses(inst, k, data) -> None:
 
     matrix, weights, existing, _ = inst
     n_sites = matrix.shape[0]
-    k = min(k, n_sites)
-    excluded = data.draw(st.sets(st.integers(0, n_sites - 1), max_size=n_sites - k))
+    k, excluded = _k_and_exclusions(n_sites, k, data)
     free = sorted(set(range(n_sites)) - excluded)
     mandatory = data.draw(st.sets(st.sampled_from(free), max_size=1)) if free else set()
     guide = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n_sites, max_size=n_sites)))
@@ -482,8 +486,7 @@ def test_greedy_that_misses_a_floor_points_to_the_exact_method() -> None:
 def test_reduced_cost_fixing_never_fixes_a_site_of_a_better_plan(inst, k, data) -> None:
     matrix, weights, existing, _ = inst
     n_sites = matrix.shape[0]
-    k = min(k, n_sites)
-    excluded = data.draw(st.sets(st.integers(0, n_sites - 1), max_size=n_sites - k))
+    k, excluded = _k_and_exclusions(n_sites, k, data)
     model = MaximalCovering(matrix, weights, k=k, existing=existing, excluded=sorted(excluded))
     warm = model._greedy(None)
     _, relaxation = model._dive_with_relaxation(warm, None)
