@@ -1365,110 +1365,12 @@ class _CoverageModel:
                 raise InfeasibleError(
                     self._explain_greedy_failure(str(error), time_limit_s)
                 ) from error
-        minimise = self._target() is not None
         if method == "greedy":
             assert warm is not None
-            ranking, status = warm, "greedy"
-            objective = self._objective_of(ranking)
-            bound = np.nan
-            if self._merged_cells()[0].nnz <= _LP_BOUND_MAX_NNZ:  # the LP bound, when cheap
-                limit = min(time_limit_s or _LP_BOUND_MAX_S, _LP_BOUND_MAX_S)
-                try:
-                    x, _, lp_bound, _, _ = self._exact(limit, 1e-4, relax=True)
-                except OptimisationError:  # the LP did not finish in time: Lagrangian bound
-                    x = None
-                if x is not None:
-                    bound = lp_bound
-            if not np.isfinite(bound):  # too large for the LP: PDLP's multipliers, if any
-                relaxed = self._pdlp_relaxation(min(time_limit_s or _PDLP_BOUND_S, _PDLP_BOUND_S))
-                bound = self._relaxation_bound(warm, mip_gap, relaxed)
-            if not _gap(objective, bound, minimise=minimise) <= 1e-6:  # not proven optimal
-                ranking = self._iterated_interchange(warm)
-                objective = self._objective_of(ranking)
-            n_model = self._n_model_cells()
+            ranking, bound, status, n_model = self._solve_greedy(warm, time_limit_s, mip_gap)
         else:
-            nnz = self._merged_cells()[0].nnz
-            relaxed = None
-            if nnz > _LP_BOUND_MAX_NNZ and not minimise:
-                # the LP relaxation is too large to solve in the time limit: PDLP approximates
-                # it, for a bound and to choose the sites the dive works on
-                relaxed = self._pdlp_relaxation(_share(time_limit_s, _PDLP_SHARE))
-            relaxation: _Relaxation | None = None
-            if warm is not None and (nnz > _IPM_MIN_NNZ or self._interchange_applies(warm)):
-                # On large models HiGHS does not close the search in the time limit and a better
-                # start is most of what it returns. The LP dive (up to 40 % of the time) finds
-                # far better plans than local search there; local search (10 %) when it cannot
-                # run. On k-site models of any size the dive's plan and LP also fix sites out by
-                # reduced cost before HiGHS starts.
-                dive_s = _share(time_limit_s, _DIVE_SHARE)
-                if nnz <= _LP_BOUND_MAX_NNZ:
-                    dived, relaxation = self._dive_with_relaxation(warm, dive_s)
-                elif relaxed is not None:
-                    dived = self._restricted_dive(warm, relaxed[0], dive_s)
-                else:
-                    dived = warm
-                if dived is not warm:
-                    warm = dived
-                elif nnz > _IPM_MIN_NNZ:
-                    warm = self._iterated_interchange(
-                        warm, max_seconds=_share(time_limit_s, _LOCAL_SEARCH_SHARE)
-                    )
-            fixed = (
-                self._fixed_by_reduced_cost(relaxation, warm)
-                if relaxation is not None and warm is not None
-                else None
-            )
-            if relaxed is not None and warm is not None and self._interchange_applies(warm):
-                # HiGHS's branch and bound cannot start here within the limit: its root LP
-                # alone takes minutes (196 s by interior point at 40,000 x 10,000 x 800 m) and
-                # interior point overran the time limit by 20 s or more. The plan comes from the
-                # restricted dive and local search; the bound from PDLP's multipliers.
-                ranking = self._iterated_interchange(
-                    warm, max_seconds=_seconds_left(time_limit_s, start)
-                )
-                bound = self._relaxation_bound(ranking, mip_gap, relaxed)
-                status = "not proven optimal: LP relaxation too large, bound from PDLP"
-                n_model = self._n_model_cells()
-            elif fixed is not None and fixed.any() and warm is not None:
-                ranking, bound, status, n_model = self._exact_on_remaining(
-                    warm, fixed, _seconds_left(time_limit_s, start, floor=1.0), mip_gap
-                )
-                if status != "optimal":  # stopped early: a Lagrangian bound may be tighter
-                    left = _seconds_left(time_limit_s, start) or 0.0
-                    lagrange = self._lagrangian_bound(ranking, mip_gap, max_seconds=left)
-                    bound = min(bound, lagrange) if np.isfinite(bound) else lagrange
-            else:
-                start_sites = warm.sites if warm is not None else None
-                x, objective, bound, status, n_model = self._exact(
-                    _seconds_left(time_limit_s, start, floor=1.0), mip_gap, start_sites=start_sites
-                )
-                if x is None and status == "infeasible":
-                    raise InfeasibleError(self._diagnose_infeasible())
-                if x is None:
-                    if warm is None:
-                        raise OptimisationError(
-                            f"HiGHS found no solution in the time limit ({status})"
-                        )
-                    ranking, status = warm, f"{status}; greedy solution kept"
-                    bound = self._relaxation_bound(warm, mip_gap, relaxed)
-                else:
-                    chosen = np.flatnonzero(x > 0.5)
-                    ranking = rank_selection(
-                        self.matrix, self.weights, chosen, self.existing, self.costs
-                    )
-                    if warm is not None and (
-                        self._objective_of(warm) < self._objective_of(ranking) - 1e-9
-                        if minimise
-                        else self._objective_of(warm) > self._objective_of(ranking) + 1e-9
-                    ):
-                        ranking = warm
-                    if status != "optimal":  # stopped early: a Lagrangian bound may be tighter
-                        lagrange = self._relaxation_bound(
-                            warm, mip_gap, relaxed, max_seconds=_seconds_left(time_limit_s, start)
-                        )
-                        if np.isfinite(lagrange):
-                            bound = max(bound, lagrange) if minimise else min(bound, lagrange)
-            objective = self._objective_of(ranking)
+            ranking, bound, status, n_model = self._solve_exact(warm, start, time_limit_s, mip_gap)
+        objective = self._objective_of(ranking)
         seconds = time.perf_counter() - start
         gap = _gap(objective, bound, minimise=self._target() is not None)
         covered = covered_weight(self.matrix, self.weights, ranking.sites, self.existing)
@@ -1497,6 +1399,143 @@ class _CoverageModel:
             n_model,
         )
         return self
+
+    def _solve_greedy(
+        self, warm: Ranking, time_limit_s: float | None, mip_gap: float
+    ) -> tuple[Ranking, float, str, int]:
+        """Return the greedy plan, improved by local search unless a bound proves it optimal.
+
+        The bound is the LP relaxation's where it is cheap, else PDLP's multipliers or
+        subgradient steps. Returns the plan, the bound, the status and the model's cell count.
+        """
+        bound = np.nan
+        if self._merged_cells()[0].nnz <= _LP_BOUND_MAX_NNZ:  # the LP bound, when cheap
+            limit = min(time_limit_s or _LP_BOUND_MAX_S, _LP_BOUND_MAX_S)
+            try:
+                x, _, lp_bound, _, _ = self._exact(limit, 1e-4, relax=True)
+            except OptimisationError:  # the LP did not finish in time: Lagrangian bound
+                x = None
+            if x is not None:
+                bound = lp_bound
+        if not np.isfinite(bound):  # too large for the LP: PDLP's multipliers, if any
+            relaxed = self._pdlp_relaxation(min(time_limit_s or _PDLP_BOUND_S, _PDLP_BOUND_S))
+            bound = self._relaxation_bound(warm, mip_gap, relaxed)
+        ranking = warm
+        minimise = self._target() is not None
+        if not _gap(self._objective_of(warm), bound, minimise=minimise) <= 1e-6:
+            ranking = self._iterated_interchange(warm)  # not proven optimal: search on
+        return ranking, bound, "greedy", self._n_model_cells()
+
+    def _solve_exact(
+        self, warm: Ranking | None, start: float, time_limit_s: float | None, mip_gap: float
+    ) -> tuple[Ranking, float, str, int]:
+        """Solve exactly, by one of three paths; ``start`` is when :meth:`solve` began.
+
+        - k-site models whose LP relaxation is too large to solve: PDLP's multipliers give the
+          bound, a dive over the sites PDLP values most and local search give the plan;
+        - models where reduced-cost fixing leaves sites out: HiGHS on the rest;
+        - otherwise HiGHS on the whole model, started from ``warm``.
+
+        Returns the plan, the bound, the status and the number of cells in the model solved.
+        """
+        nnz = self._merged_cells()[0].nnz
+        relaxed = None
+        if nnz > _LP_BOUND_MAX_NNZ and self._target() is None:
+            # the LP relaxation is too large to solve in the time limit: PDLP approximates it,
+            # for a bound and to choose the sites the dive works on
+            relaxed = self._pdlp_relaxation(_share(time_limit_s, _PDLP_SHARE))
+        relaxation: _Relaxation | None = None
+        if warm is not None and (nnz > _IPM_MIN_NNZ or self._interchange_applies(warm)):
+            warm, relaxation = self._improved_start(warm, relaxed, time_limit_s)
+        if relaxed is not None and warm is not None and self._interchange_applies(warm):
+            # HiGHS's branch and bound cannot start here within the limit: its root LP alone
+            # takes minutes (196 s by interior point at 40,000 x 10,000 x 800 m) and interior
+            # point overran the time limit by 20 s or more.
+            ranking = self._iterated_interchange(
+                warm, max_seconds=_seconds_left(time_limit_s, start)
+            )
+            bound = self._relaxation_bound(ranking, mip_gap, relaxed)
+            status = "not proven optimal: LP relaxation too large, bound from PDLP"
+            return ranking, bound, status, self._n_model_cells()
+        fixed = (
+            self._fixed_by_reduced_cost(relaxation, warm)
+            if relaxation is not None and warm is not None
+            else None
+        )
+        if fixed is not None and fixed.any() and warm is not None:
+            ranking, bound, status, n_model = self._exact_on_remaining(
+                warm, fixed, _seconds_left(time_limit_s, start, floor=1.0), mip_gap
+            )
+            if status != "optimal":  # stopped early: a Lagrangian bound may be tighter
+                left = _seconds_left(time_limit_s, start) or 0.0
+                lagrange = self._lagrangian_bound(ranking, mip_gap, max_seconds=left)
+                bound = min(bound, lagrange) if np.isfinite(bound) else lagrange
+            return ranking, bound, status, n_model
+        return self._exact_whole(warm, relaxed, start, time_limit_s, mip_gap)
+
+    def _improved_start(
+        self,
+        warm: Ranking,
+        relaxed: tuple[np.ndarray, np.ndarray] | None,
+        time_limit_s: float | None,
+    ) -> tuple[Ranking, _Relaxation | None]:
+        """Return a better start than ``warm`` for the exact search, and the LP relaxation.
+
+        On large models HiGHS does not close the search in the time limit and a better start is
+        most of what it returns. The LP dive (up to 40 % of the time) finds far better plans
+        than local search there; local search (10 %) when it cannot run. On k-site models of any
+        size the dive's plan and LP also fix sites out by reduced cost before HiGHS starts.
+        """
+        dive_s = _share(time_limit_s, _DIVE_SHARE)
+        relaxation: _Relaxation | None = None
+        if self._merged_cells()[0].nnz <= _LP_BOUND_MAX_NNZ:
+            dived, relaxation = self._dive_with_relaxation(warm, dive_s)
+        elif relaxed is not None:
+            dived = self._restricted_dive(warm, relaxed[0], dive_s)
+        else:
+            dived = warm
+        if dived is warm and self._merged_cells()[0].nnz > _IPM_MIN_NNZ:
+            dived = self._iterated_interchange(
+                warm, max_seconds=_share(time_limit_s, _LOCAL_SEARCH_SHARE)
+            )
+        return dived, relaxation
+
+    def _exact_whole(
+        self,
+        warm: Ranking | None,
+        relaxed: tuple[np.ndarray, np.ndarray] | None,
+        start: float,
+        time_limit_s: float | None,
+        mip_gap: float,
+    ) -> tuple[Ranking, float, str, int]:
+        """HiGHS on the whole model, started from ``warm``; never returns a worse plan."""
+        minimise = self._target() is not None
+        start_sites = warm.sites if warm is not None else None
+        x, _, bound, status, n_model = self._exact(
+            _seconds_left(time_limit_s, start, floor=1.0), mip_gap, start_sites=start_sites
+        )
+        if x is None and status == "infeasible":
+            raise InfeasibleError(self._diagnose_infeasible())
+        if x is None:
+            if warm is None:
+                raise OptimisationError(f"HiGHS found no solution in the time limit ({status})")
+            bound = self._relaxation_bound(warm, mip_gap, relaxed)
+            return warm, bound, f"{status}; greedy solution kept", n_model
+        chosen = np.flatnonzero(x > 0.5)
+        ranking = rank_selection(self.matrix, self.weights, chosen, self.existing, self.costs)
+        if warm is not None and (
+            self._objective_of(warm) < self._objective_of(ranking) - 1e-9
+            if minimise
+            else self._objective_of(warm) > self._objective_of(ranking) + 1e-9
+        ):
+            ranking = warm
+        if status != "optimal":  # stopped early: a Lagrangian bound may be tighter
+            lagrange = self._relaxation_bound(
+                warm, mip_gap, relaxed, max_seconds=_seconds_left(time_limit_s, start)
+            )
+            if np.isfinite(lagrange):
+                bound = max(bound, lagrange) if minimise else min(bound, lagrange)
+        return ranking, bound, status, n_model
 
     def _relaxation_bound(
         self,
@@ -1632,6 +1671,12 @@ def _highs(
         # until its pseudo-cost is "reliable": on the benchmark's 10,000 x 1,000 instance at
         # 800 m, strong branching was 27,000 of the 44,000 LP iterations, all at the root.
         h.setOptionValue("mip_pscost_minreliable", 0)
+        # A small cut pool and cuts at the root only: HiGHS's pool of up to 10,000 cuts was
+        # most of its memory, and cuts at the nodes did not shorten the search. Medians over
+        # HiGHS seeds 0-4 on the benchmark: 10,000 x 1,000 at 300 m 2.89 -> 1.95 s and 112 ->
+        # 53 MB; at 800 m 10.1 -> 9.7 s and 338 -> 167 MB; smaller sizes unchanged.
+        h.setOptionValue("mip_pool_soft_limit", _HIGHS_CUT_POOL_SOFT_LIMIT)
+        h.setOptionValue("mip_allow_cut_separation_at_nodes", False)
     if is_mip and start is not None and (matrix is None or matrix.nnz <= _IPM_MIN_NNZ):
         # With the greedy plan as a start, HiGHS's own primal heuristics are not needed on
         # models it can close: on that instance its sub-MIPs took 15 of 24 s. Both changes
@@ -1707,6 +1752,7 @@ _RESTRICTED_DIVE_NNZ = 150_000
 _HIGHS_RANDOM_SEED = 0
 # HiGHS heuristics switched off when the solve starts from the greedy plan (option suffixes)
 _HIGHS_HEURISTICS = ("rins", "rens", "root_reduced_cost", "feasibility_jump")
+_HIGHS_CUT_POOL_SOFT_LIMIT = 500  # rows in HiGHS's cut pool before it ages cuts out faster
 
 
 def _share(time_limit_s: float | None, fraction: float) -> float | None:
