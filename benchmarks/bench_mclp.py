@@ -246,7 +246,8 @@ def _mem(run: dict) -> str:
 
 
 def write_table(rows: list[dict], path: Path) -> None:
-    import highspy  # noqa: F401  (only to report that HiGHS comes through scipy)
+    from importlib.metadata import version
+
     import scipy
 
     try:
@@ -257,8 +258,9 @@ def write_table(rows: list[dict], path: Path) -> None:
     except ImportError:
         versions = "spopt not installed"
     lines = [
-        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
-        f"Python {platform.python_version()}, SciPy {scipy.__version__} (HiGHS), {versions}.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, SciPy {scipy.__version__}, "
+        f"highspy {version('highspy')}, {versions}.",
         "",
         "| demand | candidates | k | radius m | exact s | exact obj | exact gap | merged cells "
         "| exact MB (+model) | greedy s | greedy gap | greedy / exact | spopt s | spopt obj "
