@@ -942,6 +942,9 @@ class _CoverageModel:
             n_sites=n_sites,
             base=base,
             minimise_cost=minimise_cost,
+            weighted_rows=budget is not None
+            or target is not None
+            or any(limit.min_share > 0 for limit in self.limits),
         )
 
     def _lp_dive(self, warm: Ranking, time_limit_s: float | None) -> Ranking:
@@ -1592,6 +1595,7 @@ class _Milp:
     n_sites: int
     base: float  # weight covered with no new site
     minimise_cost: bool
+    weighted_rows: bool = False  # a budget, target or coverage-floor row (knapsack-like)
 
     @property
     def n_cells(self) -> int:
@@ -1671,12 +1675,16 @@ def _highs(
         # until its pseudo-cost is "reliable": on the benchmark's 10,000 x 1,000 instance at
         # 800 m, strong branching was 27,000 of the 44,000 LP iterations, all at the root.
         h.setOptionValue("mip_pscost_minreliable", 0)
-        # A small cut pool and cuts at the root only: HiGHS's pool of up to 10,000 cuts was
-        # most of its memory, and cuts at the nodes did not shorten the search. Medians over
-        # HiGHS seeds 0-4 on the benchmark: 10,000 x 1,000 at 300 m 2.89 -> 1.95 s and 112 ->
-        # 53 MB; at 800 m 10.1 -> 9.7 s and 338 -> 167 MB; smaller sizes unchanged.
+        # A small cut pool: HiGHS's pool of up to 10,000 cuts was most of its memory. Cuts at
+        # the root only, unless a budget or coverage row makes the model knapsack-like: there
+        # cuts at the nodes pay. Medians over HiGHS seeds 0-4 on the benchmark's instances:
+        # 10,000 x 1,000 k-site models at 300 m 2.89 -> 1.95 s and 112 -> 53 MB, at 800 m
+        # 10.1 -> 9.7 s and 338 -> 167 MB; budgeted at 800 m 9.6 -> 3.4 s (root cuts only:
+        # 7.3 s, one seed 25 s); budgeted with equity floors 9.0 -> 6.9 s (root cuts only: one
+        # seed hit the 60 s limit with a plan 0.65 % short).
         h.setOptionValue("mip_pool_soft_limit", _HIGHS_CUT_POOL_SOFT_LIMIT)
-        h.setOptionValue("mip_allow_cut_separation_at_nodes", False)
+        if not model.weighted_rows:
+            h.setOptionValue("mip_allow_cut_separation_at_nodes", False)
     if is_mip and start is not None and (matrix is None or matrix.nnz <= _IPM_MIN_NNZ):
         # With the greedy plan as a start, HiGHS's own primal heuristics are not needed on
         # models it can close: on that instance its sub-MIPs took 15 of 24 s. Both changes
