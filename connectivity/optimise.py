@@ -1675,15 +1675,19 @@ def _highs(
         # until its pseudo-cost is "reliable": on the benchmark's 10,000 x 1,000 instance at
         # 800 m, strong branching was 27,000 of the 44,000 LP iterations, all at the root.
         h.setOptionValue("mip_pscost_minreliable", 0)
-        # A small cut pool: HiGHS's pool of up to 10,000 cuts was most of its memory. Cuts at
-        # the root only, unless a budget or coverage row makes the model knapsack-like: there
-        # cuts at the nodes pay. Medians over HiGHS seeds 0-4 on the benchmark's instances:
+        # A smaller cut pool: HiGHS's pool of up to 10,000 cuts was most of its memory. On
+        # k-site models, cuts at the root only; with a budget, target or coverage-floor row
+        # (knapsack-like) cuts at the nodes pay, and a larger pool there shortened the slowest
+        # seeds. Medians over HiGHS seeds 0-4 on the benchmark's instances (seed_spread.py):
         # 10,000 x 1,000 k-site models at 300 m 2.89 -> 1.95 s and 112 -> 53 MB, at 800 m
-        # 10.1 -> 9.7 s and 338 -> 167 MB; budgeted at 800 m 9.6 -> 3.4 s (root cuts only:
-        # 7.3 s, one seed 25 s); budgeted with equity floors 9.0 -> 6.9 s (root cuts only: one
-        # seed hit the 60 s limit with a plan 0.65 % short).
-        h.setOptionValue("mip_pool_soft_limit", _HIGHS_CUT_POOL_SOFT_LIMIT)
-        if not model.weighted_rows:
+        # 10.1 -> 9.7 s and 338 -> 167 MB. At 800 m with a budget, root cuts only took one seed
+        # to 25 s, and with equity floors as well one seed to the 60 s limit, 0.65 % short.
+        k_site = not model.weighted_rows
+        h.setOptionValue(
+            "mip_pool_soft_limit",
+            _HIGHS_CUT_POOL_SOFT_LIMIT if k_site else _HIGHS_CUT_POOL_SOFT_LIMIT_WEIGHTED,
+        )
+        if k_site:
             h.setOptionValue("mip_allow_cut_separation_at_nodes", False)
     if is_mip and start is not None and (matrix is None or matrix.nnz <= _IPM_MIN_NNZ):
         # With the greedy plan as a start, HiGHS's own primal heuristics are not needed on
@@ -1760,7 +1764,9 @@ _RESTRICTED_DIVE_NNZ = 150_000
 _HIGHS_RANDOM_SEED = 0
 # HiGHS heuristics switched off when the solve starts from the greedy plan (option suffixes)
 _HIGHS_HEURISTICS = ("rins", "rens", "root_reduced_cost", "feasibility_jump")
-_HIGHS_CUT_POOL_SOFT_LIMIT = 500  # rows in HiGHS's cut pool before it ages cuts out faster
+# rows in HiGHS's cut pool before it ages cuts out faster: k-site models, and models with a
+# budget, target or coverage-floor row
+_HIGHS_CUT_POOL_SOFT_LIMIT, _HIGHS_CUT_POOL_SOFT_LIMIT_WEIGHTED = 500, 2_000
 
 
 def _share(time_limit_s: float | None, fraction: float) -> float | None:
