@@ -511,3 +511,25 @@ def test_reduced_cost_fixing_never_fixes_a_site_of_a_better_plan(inst, k, data) 
     sol = exact.solve("exact", mip_gap=0).solution
     assert sol.objective == pytest.approx(best, abs=1e-6)
     assert sol.bound >= best - 1e-6
+
+
+def test_highs_keeps_cuts_at_the_nodes_only_for_knapsack_like_models() -> None:
+    # k-site models: a small cut pool and cuts at the root only; a budget, a target or a
+    # coverage floor makes a row knapsack-like, where cuts at the nodes pay (benchmarks/)
+    from connectivity.optimise import _highs
+
+    m = sparse.csr_array(np.array([[1.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 1.0]]))
+    w = np.array([3.0, 2.0, 1.0])
+    floor = GroupLimit(name="A", sites=np.ones(3, bool), cells=np.ones(3, bool), min_share=0.5)
+    models = {
+        "k sites": (MaximalCovering(m, w, k=1), False),
+        "budget": (BudgetedMaximalCovering(m, w, budget=1.0), True),
+        "target": (SetCovering(m, w, target_share=0.5), True),
+        "floor": (MaximalCovering(m, w, k=1, limits=[floor]), True),
+    }
+    for name, (model, at_nodes) in models.items():
+        h = _highs(model._milp(relax=False), time_limit_s=None, mip_gap=1e-4)
+        _, nodes = h.getOptionValue("mip_allow_cut_separation_at_nodes")
+        _, pool = h.getOptionValue("mip_pool_soft_limit")
+        assert nodes is at_nodes, name
+        assert pool == (2_000 if at_nodes else 500), name
