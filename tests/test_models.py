@@ -280,6 +280,19 @@ def test_iterated_interchange_escapes_the_swap_local_optimum() -> None:
     assert list(again) == list(greedy)  # seeded: the same plan every time
 
 
+def _assert_keeps_the_rules_and_never_loses(
+    plan, warm, inst, k: int, excluded: set[int], mandatory: set[int] | frozenset[int] = frozenset()
+) -> None:
+    """A dive's plan has at most ``k`` sites, keeps the rules and covers no less than ``warm``."""
+    matrix, weights, existing, _ = inst
+    chosen = set(plan.sites.tolist())
+    assert len(plan.sites) <= k
+    assert not chosen & excluded
+    assert mandatory <= chosen
+    dive = covered_weight(matrix, weights, plan.sites, existing)
+    assert dive >= covered_weight(matrix, weights, warm.sites, existing) - 1e-9
+
+
 @settings(max_examples=40, deadline=None)
 @given(instances(max_sites=7, max_cells=10), st.integers(1, 4), st.data())
 def test_lp_dive_keeps_the_rules_and_never_loses(inst, k, data) -> None:
@@ -289,10 +302,7 @@ def test_lp_dive_keeps_the_rules_and_never_loses(inst, k, data) -> None:
     model = MaximalCovering(matrix, weights, k=k, existing=existing, excluded=sorted(excluded))
     warm = model._greedy(None)
     plan = model._lp_dive(warm, None)
-    assert len(plan.sites) <= k
-    assert not set(plan.sites.tolist()) & excluded
-    dive = covered_weight(matrix, weights, plan.sites, existing)
-    assert dive >= covered_weight(matrix, weights, warm.sites, existing) - 1e-9
+    _assert_keeps_the_rules_and_never_loses(plan, warm, inst, k, excluded)
 
 
 @settings(max_examples=30, deadline=None)
@@ -454,12 +464,7 @@ def test_restricted_dive_keeps_the_rules_and_never_loses(inst, k, data) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(optimise, "_RESTRICTED_DIVE_NNZ", data.draw(st.integers(0, 20)))
         plan = model._restricted_dive(warm, guide, None)
-    chosen = set(plan.sites.tolist())
-    assert len(chosen) <= k
-    assert not chosen & excluded
-    assert mandatory <= chosen
-    dive = covered_weight(matrix, weights, plan.sites, existing)
-    assert dive >= covered_weight(matrix, weights, warm.sites, existing) - 1e-9
+    _assert_keeps_the_rules_and_never_loses(plan, warm, inst, k, excluded, mandatory)
 
 
 def test_greedy_that_misses_a_floor_points_to_the_exact_method() -> None:
