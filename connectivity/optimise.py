@@ -998,6 +998,7 @@ class _CoverageModel:
             return warm, None
         relaxation = _Relaxation(
             objective=run.objective,
+            bound=model.base - run.objective,
             values=run.x[: model.n_sites].copy(),
             reduced_costs=np.asarray(h.getSolution().col_dual, dtype=float)[: model.n_sites],
         )
@@ -1432,10 +1433,12 @@ class _CoverageModel:
     def _solve_exact(
         self, warm: Ranking | None, start: float, time_limit_s: float | None, mip_gap: float
     ) -> tuple[Ranking, float, str, int]:
-        """Solve exactly, by one of three paths; ``start`` is when :meth:`solve` began.
+        """Solve exactly, by one of four paths; ``start`` is when :meth:`solve` began.
 
         - k-site models whose LP relaxation is too large to solve: PDLP's multipliers give the
           bound, a dive over the sites PDLP values most and local search give the plan;
+        - k-site models whose LP dive finds a plan within the gap of the LP bound: that plan,
+          proven without branch and bound;
         - models where reduced-cost fixing leaves sites out: HiGHS on the rest;
         - otherwise HiGHS on the whole model, started from ``warm``.
 
@@ -1460,6 +1463,15 @@ class _CoverageModel:
             bound = self._relaxation_bound(ranking, mip_gap, relaxed)
             status = "not proven optimal: LP relaxation too large, bound from PDLP"
             return ranking, bound, status, self._n_model_cells()
+        if (
+            relaxation is not None
+            and warm is not None
+            and _gap(self._objective_of(warm), relaxation.bound, minimise=False) <= mip_gap
+        ):
+            # the plan is within the gap of the LP bound: proven, no branch and bound (both
+            # 2,000 x 200 benchmark sizes, where the LP optimum is integral)
+            bound = max(relaxation.bound, self._objective_of(warm))
+            return warm, bound, "optimal", self._n_model_cells()
         fixed = (
             self._fixed_by_reduced_cost(relaxation, warm)
             if relaxation is not None and warm is not None
@@ -1620,9 +1632,13 @@ class _Milp:
 
 @dataclass
 class _Relaxation:
-    """An LP relaxation's optimum (HiGHS's minimisation form), site values and reduced costs."""
+    """An LP relaxation's optimum (HiGHS's minimisation form), site values and reduced costs.
+
+    ``bound`` is the same optimum as the model's covered weight: a bound on every plan.
+    """
 
     objective: float
+    bound: float
     values: np.ndarray
     reduced_costs: np.ndarray
 

@@ -538,3 +538,21 @@ def test_highs_keeps_cuts_at_the_nodes_only_for_knapsack_like_models() -> None:
         _, pool = h.getOptionValue("mip_pool_soft_limit")
         assert nodes is at_nodes, name
         assert pool == (2_000 if at_nodes else 500), name
+
+
+def test_a_plan_that_meets_the_lp_bound_skips_branch_and_bound(monkeypatch) -> None:
+    # three sites with disjoint cells: the LP optimum is integral, so the dive's plan is proven
+    import connectivity.optimise as optimise
+
+    def no_milp(*args, **kwargs):
+        raise AssertionError("HiGHS's branch and bound ran on a plan the LP already proves")
+
+    monkeypatch.setattr(optimise.MaximalCovering, "_exact_on_remaining", no_milp)
+    monkeypatch.setattr(optimise.MaximalCovering, "_exact_whole", no_milp)
+    m = sparse.csr_array(np.array([[1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0], [0, 0, 0, 1.0]]))
+    w = np.array([3.0, 2.0, 4.0, 1.0])
+    sol = MaximalCovering(m, w, k=2).solve("exact", mip_gap=0).solution
+    assert sorted(sol.selected.tolist()) == [0, 1]
+    assert sol.objective == pytest.approx(9.0)
+    assert sol.bound == pytest.approx(9.0)
+    assert sol.status == "optimal"
