@@ -599,7 +599,8 @@ class _CoverageModel:
         """Add sites to ``sites`` by greatest added weight until there are ``k``.
 
         Full-quality coverage only (where the interchange applies); ``banned`` sites and those
-        already in ``sites`` are never added.
+        already in ``sites`` are never added, and filling stops early when no other site adds
+        weight (as the greedy method does), so ``k`` may exceed the sites there are.
         """
         m = self.matrix
         open_w = np.where(self.existing >= 1.0, 0.0, self.weights)
@@ -612,6 +613,8 @@ class _CoverageModel:
             gain = m @ open_w
             gain[banned] = -np.inf
             a = int(np.argmax(gain))
+            if not gain[a] > 0:  # every site left is banned or adds nothing
+                break
             sites.append(a)
             banned[a] = True
             open_w[m.indices[m.indptr[a] : m.indptr[a + 1]]] = 0.0

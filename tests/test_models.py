@@ -556,3 +556,22 @@ def test_a_plan_that_meets_the_lp_bound_skips_branch_and_bound(monkeypatch) -> N
     assert sol.objective == pytest.approx(9.0)
     assert sol.bound == pytest.approx(9.0)
     assert sol.status == "optimal"
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances(max_sites=6, max_cells=8), st.integers(0, 2), st.data())
+def test_exact_with_more_sites_allowed_than_there_are(inst, extra, data) -> None:
+    # k exceeds the sites left after exclusions: the dive's greedy fill once padded the plan
+    # with excluded and repeated sites there (site 0, where an argmax over none allowed lands)
+    matrix, weights, existing, _ = inst
+    n_sites = matrix.shape[0]
+    excluded = sorted({0} | data.draw(st.sets(st.integers(0, n_sites - 1))))
+    k = n_sites - len(excluded) + 1 + extra
+    model = MaximalCovering(matrix, weights, k=k, existing=existing, excluded=excluded)
+    sol = model.solve("exact", mip_gap=0).solution
+    chosen = sol.selected.tolist()
+    assert len(set(chosen)) == len(chosen) <= k
+    assert not set(chosen) & set(excluded)
+    best = _brute(matrix, weights, existing, lambda c: len(c) <= k and not set(c) & set(excluded))
+    assert sol.objective == pytest.approx(best, abs=1e-6)
+    assert sol.bound >= best - 1e-6
