@@ -557,8 +557,8 @@ class _CoverageModel:
         if not self._interchange_applies(best):
             return best
         scans_left = max(100, 2 * self._scans)
-        m, w = self.matrix, self.weights
-        w_open = np.where(self.existing >= 1.0, 0.0, w)
+        m = self.matrix
+        w_open = self._open_weights()
         best_value = float(w_open @ (m[best.sites].sum(axis=0) > 0)) if len(best.sites) else 0.0
         # the k best single-site gains bound any plan (coverage is submodular): when the plan
         # reaches that bound it is optimal and there is nothing to search for
@@ -603,7 +603,7 @@ class _CoverageModel:
         weight (as the greedy method does), so ``k`` may exceed the sites there are.
         """
         m = self.matrix
-        open_w = np.where(self.existing >= 1.0, 0.0, self.weights)
+        open_w = self._open_weights()
         if sites:
             open_w[np.asarray(m[sites].sum(axis=0)).ravel() > 0] = 0.0
         banned = banned.copy()
@@ -619,6 +619,15 @@ class _CoverageModel:
             banned[a] = True
             open_w[m.indices[m.indptr[a] : m.indptr[a + 1]]] = 0.0
         return sites
+
+    def _open_weights(self) -> np.ndarray:
+        """Each cell's weight times the part existing coverage leaves open, :math:`w_i (1 - q^0_i)`.
+
+        With full-quality coverage, a chosen site covering a cell adds exactly this, so the
+        interchange and local search, which sum it over covered cells, rank plans as the
+        objective does (existing coverage between 0 and 1 included).
+        """
+        return self.weights * (1.0 - np.minimum(self.existing, 1.0))
 
     def _interchange_applies(self, ranking: Ranking) -> bool:
         m = self.matrix
@@ -644,7 +653,7 @@ class _CoverageModel:
         if not self._interchange_applies(ranking):
             return ranking
         indptr, indices = m.indptr, m.indices
-        w = np.where(self.existing >= 1.0, 0.0, self.weights)
+        w = self._open_weights()
         chosen = [int(s) for s in ranking.sites]
         fixed = {int(s) for s in self.mandatory}
         blocked = np.zeros(m.shape[0], dtype=bool)
@@ -701,7 +710,7 @@ class _CoverageModel:
         affordable = np.setdiff1d(affordable, self.excluded)
         if not len(affordable):
             return ranking
-        open_w = self.weights * (1.0 - np.minimum(self.existing, 1.0))
+        open_w = self._open_weights()
         single = np.asarray(self.matrix[affordable] @ open_w).ravel()
         best = int(affordable[int(np.argmax(single))])
         if (

@@ -575,3 +575,20 @@ def test_exact_with_more_sites_allowed_than_there_are(inst, extra, data) -> None
     best = _brute(matrix, weights, existing, lambda c: len(c) <= k and not set(c) & set(excluded))
     assert sol.objective == pytest.approx(best, abs=1e-6)
     assert sol.bound >= best - 1e-6
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances(max_sites=8, max_cells=12), st.integers(1, 4), st.data())
+def test_interchange_and_local_search_never_lower_the_objective(inst, k, data) -> None:
+    # they once counted a cell's whole weight where existing coverage (0.5 here) left only part
+    # of it open, and could trade a plan for a worse one
+    matrix, weights, existing, _ = inst
+    n_sites = matrix.shape[0]
+    model = MaximalCovering(matrix, weights, k=min(k, n_sites), existing=existing)
+    chosen = data.draw(
+        st.lists(st.integers(0, n_sites - 1), min_size=1, max_size=min(k, n_sites), unique=True)
+    )
+    start = rank_selection(matrix, weights, chosen, existing, np.ones(n_sites))
+    before = covered_weight(matrix, weights, start.sites, existing)
+    for improved in (model._interchange(start), model._iterated_interchange(start)):
+        assert covered_weight(matrix, weights, improved.sites, existing) >= before - 1e-9
