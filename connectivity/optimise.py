@@ -538,6 +538,7 @@ class _CoverageModel:
         max_rounds: int = 60,
         seed: int = 0,
         max_seconds: float | None = None,
+        bound: float | None = None,
     ) -> Ranking:
         """Interchange, then escape its local optimum by perturbation (iterated local search).
 
@@ -548,7 +549,8 @@ class _CoverageModel:
         interchange did (at least 100 times), or after ``max_seconds``. The budget is counted in
         work, not time, so that the same instance gives the same plan (it is seeded) on any
         machine; only ``max_seconds`` (used under the exact solver's time limit) depends on
-        the clock.
+        the clock. Stops as soon as the plan reaches ``bound`` (a bound on the objective, such
+        as the LP relaxation's), where it is proven optimal.
         """
         import time
 
@@ -565,7 +567,10 @@ class _CoverageModel:
         singles = m @ w_open
         singles[self.excluded] = 0.0
         k = len(best.sites)
-        if best_value >= float(np.sort(singles)[-k:].sum()) - 1e-9:
+        ceiling = float(np.sort(singles)[-k:].sum())
+        if bound is not None and np.isfinite(bound):  # in covered open weight, as best_value
+            ceiling = min(ceiling, bound - float(self.weights @ np.minimum(self.existing, 1.0)))
+        if best_value >= ceiling - 1e-9:
             return best
         fixed = {int(s) for s in self.mandatory}
         rng = np.random.default_rng(seed)
@@ -591,6 +596,8 @@ class _CoverageModel:
             value = float(w_open @ (m[trial.sites].sum(axis=0) > 0))
             if value > best_value + 1e-9:
                 best, best_value, stale = trial, value, 0
+                if best_value >= ceiling - 1e-9:
+                    break
             else:
                 stale += 1
         return best
@@ -1439,7 +1446,7 @@ class _CoverageModel:
         ranking = warm
         minimise = self._target() is not None
         if not _gap(self._objective_of(warm), bound, minimise=minimise) <= 1e-6:
-            ranking = self._iterated_interchange(warm)  # not proven optimal: search on
+            ranking = self._iterated_interchange(warm, bound=bound)  # not proven: search on
         return ranking, bound, "greedy", self._n_model_cells()
 
     def _solve_exact(

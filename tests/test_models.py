@@ -592,3 +592,27 @@ def test_interchange_and_local_search_never_lower_the_objective(inst, k, data) -
     before = covered_weight(matrix, weights, start.sites, existing)
     for improved in (model._interchange(start), model._iterated_interchange(start)):
         assert covered_weight(matrix, weights, improved.sites, existing) >= before - 1e-9
+
+
+def test_local_search_stops_when_the_plan_reaches_the_bound(monkeypatch) -> None:
+    # the plan {0, 1} covers all five cells: with that as the bound there is nothing to search
+    # for, although the two best single sites (3 + 3) do not prove it
+    m = sparse.csr_array(
+        np.array([[1.0, 1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0, 1.0]])
+    )
+    w = np.ones(5)
+    model = MaximalCovering(m, w, k=2)
+    calls = []
+    interchange = MaximalCovering._interchange
+    monkeypatch.setattr(
+        MaximalCovering,
+        "_interchange",
+        lambda self, *a, **kw: calls.append(1) or interchange(self, *a, **kw),
+    )
+    plan = rank_selection(m, w, [0, 1], np.zeros(5), np.ones(3))
+    found = model._iterated_interchange(plan, bound=5.0)
+    assert covered_weight(m, w, found.sites, np.zeros(5)) == 5
+    assert len(calls) == 1
+    calls.clear()
+    model._iterated_interchange(plan)  # without the bound, the search goes on
+    assert len(calls) > 1
