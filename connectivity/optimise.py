@@ -971,7 +971,7 @@ class _CoverageModel:
         return self._dive_with_relaxation(warm, time_limit_s)[0]
 
     def _dive_with_relaxation(
-        self, warm: Ranking, time_limit_s: float | None
+        self, warm: Ranking, time_limit_s: float | None, *, lp_time_s: float | None = None
     ) -> tuple[Ranking, _Relaxation | None]:
         """Round the LP relaxation by diving; return the better of that plan and ``warm``.
 
@@ -992,7 +992,9 @@ class _CoverageModel:
 
         Applies to ``k`` sites with full-quality coverage and no group limits (where the
         interchange applies) on models up to 500,000 nonzeros after merging; otherwise, or when
-        the LP is not solved within the time limit, returns ``warm`` and None.
+        the LP is not solved within the time limit, returns ``warm`` and None. ``lp_time_s``, if
+        longer, lets the LP run past ``time_limit_s``; the plan is then the LP's sites at 1,
+        filled greedily and improved by interchange, without diving.
         """
         k = self._k()
         if k is None or not self._interchange_applies(warm):
@@ -1007,7 +1009,10 @@ class _CoverageModel:
             return _seconds_left(time_limit_s, started, floor=-np.inf)
 
         model = self._milp(relax=True)
-        h = _highs(model, time_limit_s=time_limit_s, mip_gap=0.0)
+        lp_limit_s = time_limit_s
+        if time_limit_s is not None and lp_time_s is not None:
+            lp_limit_s = max(time_limit_s, lp_time_s)
+        h = _highs(model, time_limit_s=lp_limit_s, mip_gap=0.0)
         if model.matrix is not None and model.matrix.nnz <= _IPM_MIN_NNZ:
             h.setOptionValue("simplex_strategy", _PRIMAL_SIMPLEX)
         h.run()
@@ -1503,8 +1508,14 @@ class _CoverageModel:
             if status != "optimal":  # stopped early: a Lagrangian bound may be tighter
                 left = _seconds_left(time_limit_s, start)
                 bound = self._tighter_bound(bound, ranking, mip_gap, relaxed, left)
-            return ranking, bound, status, n_model
-        return self._exact_whole(warm, relaxed, start, time_limit_s, mip_gap)
+        else:
+            ranking, bound, status, n_model = self._exact_whole(
+                warm, relaxed, start, time_limit_s, mip_gap
+            )
+        if relaxation is not None and not bound <= relaxation.bound:
+            # HiGHS stopped before its root LP (or nan): the dive's LP bound is tighter
+            bound = relaxation.bound
+        return ranking, bound, status, n_model
 
     def _improved_start(
         self,
@@ -1517,12 +1528,16 @@ class _CoverageModel:
         On large models HiGHS does not close the search in the time limit and a better start is
         most of what it returns. The LP dive (up to 40 % of the time) finds far better plans
         than local search there; local search (10 %) when it cannot run. On k-site models of any
-        size the dive's plan and LP also fix sites out by reduced cost before HiGHS starts.
+        size the dive's plan and LP also fix sites out by reduced cost before HiGHS starts. The
+        LP alone may take up to 80 % of the time: under a short time limit its bound is most of
+        what the exact method can prove.
         """
         dive_s = _share(time_limit_s, _DIVE_SHARE)
         relaxation: _Relaxation | None = None
         if self._merged_cells()[0].nnz <= _LP_BOUND_MAX_NNZ:
-            dived, relaxation = self._dive_with_relaxation(warm, dive_s)
+            dived, relaxation = self._dive_with_relaxation(
+                warm, dive_s, lp_time_s=_share(time_limit_s, _LP_SHARE)
+            )
         elif relaxed is not None:
             dived = self._restricted_dive(warm, relaxed[0], dive_s)
         else:
@@ -1799,6 +1814,7 @@ _LP_BOUND_MAX_NNZ = 500_000
 _IPM_MIN_NNZ = 200_000
 _LP_BOUND_MAX_S = 30.0  # the greedy method spends at most this long on the LP bound
 _DIVE_SHARE = 0.4  # share of the exact solver's time limit the LP dive may take
+_LP_SHARE = 0.8  # share of it the dive's LP alone may take: the LP gives the bound
 _LOCAL_SEARCH_SHARE = 0.1  # share of it local search may take when the dive cannot run
 _DUAL_SIMPLEX, _PRIMAL_SIMPLEX = 1, 4  # HiGHS's simplex_strategy values
 _PDLP_SHARE = 0.2  # share of it PDLP may take, where the LP relaxation is too large to solve

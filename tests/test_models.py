@@ -616,3 +616,32 @@ def test_local_search_stops_when_the_plan_reaches_the_bound(monkeypatch) -> None
     calls.clear()
     model._iterated_interchange(plan)  # without the bound, the search goes on
     assert len(calls) > 1
+
+
+_LP_GAP_MATRIX = np.array(
+    [[0, 1, 1, 0, 0], [0, 1, 0, 1, 1], [1, 1, 0, 1, 0], [1, 1, 0, 0, 1]], dtype=float
+)
+_LP_GAP_WEIGHTS = np.array([3.0, 3.0, 3.0, 4.0, 4.0])  # k = 2: LP 15.5, best plan 14
+
+
+def test_the_lp_may_run_past_the_dives_share_of_the_time() -> None:
+    model = MaximalCovering(sparse.csr_array(_LP_GAP_MATRIX), _LP_GAP_WEIGHTS, k=2)
+    warm = model._greedy(None)
+    assert model._dive_with_relaxation(warm, 0.0)[1] is None  # no time for the LP
+    plan, relaxation = model._dive_with_relaxation(warm, 0.0, lp_time_s=60.0)
+    assert relaxation is not None and relaxation.bound == pytest.approx(15.5)
+    assert covered_weight(model.matrix, model.weights, plan.sites, model.existing) >= 14.0 - 1e-9
+
+
+def test_the_lp_bound_stands_when_highs_stops_before_its_root(monkeypatch) -> None:
+    # HiGHS stopped by the time limit before its root LP has no bound to report; the dive's LP
+    # relaxation then is the bound (it was the Lagrangian one, far looser on a short limit)
+    def stopped(self, warm, *args, **kwargs):
+        return warm, np.nan, "time limit reached", 5
+
+    monkeypatch.setattr(MaximalCovering, "_exact_whole", stopped)
+    monkeypatch.setattr(MaximalCovering, "_exact_on_remaining", stopped)
+    model = MaximalCovering(sparse.csr_array(_LP_GAP_MATRIX), _LP_GAP_WEIGHTS, k=2)
+    sol = model.solve("exact").solution
+    assert sol.objective == pytest.approx(14.0)
+    assert sol.bound == pytest.approx(15.5)
