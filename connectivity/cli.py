@@ -284,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         dest="time_limit",
         metavar="S",
-        help="exact solver time limit in seconds (default 60)",
+        help="exact solver time limit in seconds (default 60; a large model can end a second "
+        "or two late)",
     )
     opt.add_argument("--mip-gap", type=float, default=1e-4, dest="mip_gap")
     opt.add_argument("--crs", help="CRS of x,y columns, e.g. EPSG:9377")

@@ -1362,7 +1362,10 @@ class _CoverageModel:
         method
             ``"greedy"`` or ``"exact"``.
         time_limit_s
-            Time limit of the exact solver (the best solution found by then is returned).
+            Time limit of the exact solver (the best solution found by then is returned). HiGHS
+            gets at least 1 s after the stages before it, and checks its limit between root cut
+            rounds, so a run can end a second or two late (measured: 61.1 s under 60 s at
+            40,000 cells x 10,000 candidates, 11.9 s under 10 s).
         mip_gap
             Relative optimality gap at which the exact solver stops.
         progress
