@@ -569,7 +569,7 @@ class _CoverageModel:
         k = len(best.sites)
         ceiling = float(np.sort(singles)[-k:].sum())
         if bound is not None and np.isfinite(bound):  # in covered open weight, as best_value
-            ceiling = min(ceiling, bound - float(self.weights @ np.minimum(self.existing, 1.0)))
+            ceiling = min(ceiling, bound - covered_weight(m, self.weights, [], self.existing))
         if best_value >= ceiling - 1e-9:
             return best
         fixed = {int(s) for s in self.mandatory}
@@ -1490,15 +1490,12 @@ class _CoverageModel:
             bound = self._relaxation_bound(ranking, mip_gap, relaxed)
             status = "not proven optimal: LP relaxation too large, bound from PDLP"
             return ranking, bound, status, self._n_model_cells()
-        if (
-            relaxation is not None
-            and warm is not None
-            and _gap(self._objective_of(warm), relaxation.bound, minimise=False) <= mip_gap
-        ):
-            # the plan is within the gap of the LP bound: proven, no branch and bound (both
-            # 2,000 x 200 benchmark sizes, where the LP optimum is integral)
-            bound = max(relaxation.bound, self._objective_of(warm))
-            return warm, bound, "optimal", self._n_model_cells()
+        if relaxation is not None and warm is not None:
+            value = self._objective_of(warm)
+            if _gap(value, relaxation.bound, minimise=False) <= mip_gap:
+                # the plan is within the gap of the LP bound: proven, no branch and bound (both
+                # 2,000 x 200 benchmark sizes, where the LP optimum is integral)
+                return warm, max(relaxation.bound, value), "optimal", self._n_model_cells()
         fixed = (
             self._fixed_by_reduced_cost(relaxation, warm)
             if relaxation is not None and warm is not None
