@@ -218,6 +218,57 @@ def test_cell_merging_keeps_the_objective() -> None:
     )
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 6),
+    st.integers(1, 30),
+    st.data(),
+)
+def test_cells_are_grouped_as_by_their_bytes(n_sites, n_cells, data) -> None:
+    """Hashed grouping of identical cells equals grouping by each cell's bytes, in number too."""
+    from connectivity.optimise import _identical_rows, _identical_rows_by_bytes
+
+    # few distinct values, so that identical rows are common
+    values = st.sampled_from([0.0, 0.0, 0.0, 0.5, 1.0])
+    dense = np.array(
+        data.draw(st.lists(values, min_size=n_sites * n_cells, max_size=n_sites * n_cells))
+    ).reshape(n_cells, n_sites)
+    rows = sparse.csr_array(dense)
+    use = np.array(data.draw(st.lists(st.booleans(), min_size=n_cells, max_size=n_cells)))
+    existing = np.array(
+        data.draw(st.lists(st.sampled_from([0.0, 0.5]), min_size=n_cells, max_size=n_cells))
+    )
+    member = np.array(data.draw(st.lists(st.booleans(), min_size=n_cells, max_size=n_cells)))
+    hashed = _identical_rows(rows, use, [existing, member])
+    assert hashed is not None
+    np.testing.assert_array_equal(hashed, _identical_rows_by_bytes(rows, use, [existing, member]))
+
+
+def test_a_hash_collision_falls_back_to_grouping_by_bytes(monkeypatch) -> None:
+    """When different cells hash alike, they are found out and grouped by their bytes."""
+    from connectivity.optimise import _identical_rows
+
+    dense = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0]]).T
+    weights = np.array([1.0, 2.0, 4.0, 8.0])
+    model = MaximalCovering(dense.T, weights, k=1)
+    expected = model._merge_cells()
+
+    class Zeros:  # every row hashes to 0
+        def __init__(self, seed: int) -> None:
+            pass
+
+        def random(self, n: int) -> np.ndarray:
+            return np.zeros(n)
+
+    monkeypatch.setattr(np.random, "default_rng", Zeros)
+    rows = sparse.csr_array(dense)
+    assert _identical_rows(rows, np.ones(4, dtype=bool), []) is None
+    merged = model._merge_cells()
+    np.testing.assert_array_equal(merged[1], expected[1])  # weights 1 + 4 and 2 + 8
+    np.testing.assert_array_equal(merged[1], [5.0, 10.0])
+    assert (merged[0] != expected[0]).nnz == 0
+
+
 def test_from_cost_matrix_and_from_geodataframe_agree() -> None:
     import geopandas as gpd
 
