@@ -174,10 +174,13 @@ def quality_from_geodataframes(
 ) -> sparse.csr_array:
     """Return the site × demand coverage qualities of two GeoDataFrames in one metric CRS.
 
+    ``service_radius`` is in metres; a CRS in other linear units (US feet, say) is converted.
+
     Raises
     ------
     OptimisationError
-        The inputs are not GeoDataFrames, or their CRSs differ (both are shown).
+        The inputs are not GeoDataFrames, their CRSs differ (both are shown), or the CRS is
+        geographic (degrees: the message says how to reproject).
     """
     import geopandas as gpd
     from scipy.spatial import cKDTree
@@ -189,8 +192,16 @@ def quality_from_geodataframes(
             f"demand and sites must share one projected CRS (demand: {demand.crs}, "
             f"sites: {sites.crs})"
         )
+    if not demand.crs.is_projected:
+        raise OptimisationError(
+            f"demand and sites are in {demand.crs.name} ({demand.crs.to_string()}), whose "
+            "coordinates are not metres; reproject both to a metric CRS first, for example "
+            "gdf.to_crs(demand.estimate_utm_crs())"
+        )
+    metres_per_unit = demand.crs.axis_info[0].unit_conversion_factor
     dxy = np.column_stack([demand.geometry.centroid.x, demand.geometry.centroid.y])
     sxy = np.column_stack([sites.geometry.x, sites.geometry.y])
+    dxy, sxy = dxy * metres_per_unit, sxy * metres_per_unit
     dist = cKDTree(sxy).sparse_distance_matrix(
         cKDTree(dxy), service_radius, output_type="coo_matrix"
     )

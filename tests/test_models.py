@@ -298,6 +298,25 @@ def test_from_geodataframe_refuses_different_crs() -> None:
         MaximalCovering.from_geodataframe(d, s, "w", 10.0, 1)
 
 
+def test_from_geodataframe_refuses_degrees_and_converts_feet() -> None:
+    import geopandas as gpd
+    import shapely
+
+    from connectivity import OptimisationError
+
+    def frames(crs: str, gap: float) -> tuple:
+        d = gpd.GeoDataFrame({"w": [1.0]}, geometry=[shapely.Point(0, 0)], crs=crs)
+        s = gpd.GeoDataFrame(geometry=[shapely.Point(gap, 0)], crs=crs)
+        return d, s
+
+    with pytest.raises(OptimisationError, match=r"not metres; reproject"):
+        MaximalCovering.from_geodataframe(*frames("EPSG:4326", 0.001), "w", 300.0, 1)
+    # EPSG:2263 is in US survey feet: 900 ft is 274 m, within 300 m but not within 250 m
+    for radius_m, covered in ((300.0, 1.0), (250.0, 0.0)):
+        model = MaximalCovering.from_geodataframe(*frames("EPSG:2263", 900.0), "w", radius_m, 1)
+        assert model.solve("greedy").solution.objective == covered
+
+
 def test_unknown_method() -> None:
     from connectivity import OptimisationError
 
