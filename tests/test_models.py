@@ -317,6 +317,26 @@ def test_from_geodataframe_refuses_degrees_and_converts_feet() -> None:
         assert model.solve("greedy").solution.objective == covered
 
 
+def test_from_geodataframe_uses_centroids_and_names_empty_geometries() -> None:
+    import geopandas as gpd
+    import shapely
+
+    from connectivity import OptimisationError
+
+    cells = [shapely.box(0, 0, 100, 100), shapely.box(1000, 0, 1100, 100)]  # centroids 50, 1050
+    d = gpd.GeoDataFrame({"w": [1.0, 2.0]}, geometry=cells, crs="EPSG:9377")
+    s = gpd.GeoDataFrame(geometry=[shapely.Point(50, 150)], crs="EPSG:9377")
+    model = MaximalCovering.from_geodataframe(d, s, "w", 120.0, 1)
+    assert model.solve("greedy").solution.objective == 1.0  # the first cell, 100 m away
+    d.index = ["a", "b"]
+    d.loc["b", "geometry"] = shapely.Point()  # empty
+    with pytest.raises(OptimisationError, match=r"demand has 1 empty .* index 'b'"):
+        MaximalCovering.from_geodataframe(d, s, "w", 120.0, 1)
+    d.loc["b", "geometry"] = None
+    with pytest.raises(OptimisationError, match=r"index 'b'"):
+        MaximalCovering.from_geodataframe(d, s, "w", 120.0, 1)
+
+
 def test_unknown_method() -> None:
     from connectivity import OptimisationError
 
