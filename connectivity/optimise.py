@@ -1399,7 +1399,9 @@ class _CoverageModel:
         mip_gap
             Relative optimality gap at which the exact solver stops.
         progress
-            Called with 1 after each site the greedy method chooses.
+            Called with 1 after each site the greedy method chooses. The exact method instead
+            logs (INFO, logger ``connectivity``) its model's size and time limit, and every 5 s
+            of branch and bound its best plan, bound and gap.
 
         Returns
         -------
@@ -1507,7 +1509,15 @@ class _CoverageModel:
 
         Returns the plan, the bound, the status and the number of cells in the model solved.
         """
-        nnz = self._merged_cells()[0].nnz
+        q = self._merged_cells()[0]
+        nnz = q.nnz
+        logger.info(
+            "optimise: exact on %d merged cells x %d sites (%d pairs), time limit %s",
+            q.shape[0],
+            q.shape[1],
+            nnz,
+            "none" if time_limit_s is None else f"{time_limit_s:g} s",
+        )
         relaxed = None
         if nnz > _LP_BOUND_MAX_NNZ and self._target() is None:
             # the LP relaxation is too large to solve in the time limit: PDLP approximates it,
@@ -1907,12 +1917,52 @@ def _highs_result(h: Any, *, is_mip: bool) -> _HighsRun:
 
 
 def _run_highs(model: _Milp, **options: Any) -> _HighsRun:
-    """Minimise the model with HiGHS (options of :func:`_highs`); return what it found."""
+    """Minimise the model with HiGHS (options of :func:`_highs`); return what it found.
+
+    A branch and bound logs its best plan, bound and gap at INFO level every
+    ``_PROGRESS_EVERY_S`` seconds, so that a long exact solve shows it is moving.
+    """
     h = _highs(model, **options)
+    if model.is_mip:
+        h.cbMipInterrupt.subscribe(_ProgressLog(model))
     h.run()
     return _highs_result(h, is_mip=model.is_mip)
 
 
+class _ProgressLog:
+    """HiGHS MIP callback: log the search's best plan and bound now and then."""
+
+    def __init__(self, model: _Milp) -> None:
+        self.model = model
+        self.next_s = _PROGRESS_EVERY_S
+
+    def __call__(self, event: Any) -> None:
+        out = event.data_out
+        if out.running_time < self.next_s:
+            return
+        self.next_s = out.running_time + _PROGRESS_EVERY_S
+        model = self.model
+        primal, dual = float(out.mip_primal_bound), float(out.mip_dual_bound)
+        if model.minimise_cost:
+            plan, bound, what = primal, dual, "cost"
+        else:
+            plan, bound, what = model.base - primal, model.base - dual, "covered weight"
+        found = (
+            f"best plan {plan:,.1f}, gap {100 * float(out.mip_gap):.2f}%"
+            if np.isfinite(primal)
+            else "no plan yet"
+        )
+        logger.info(
+            "optimise: exact search %.0f s: %s, bound %s (%s), %d nodes",
+            out.running_time,
+            found,
+            f"{bound:,.1f}" if np.isfinite(dual) else "none yet",
+            what,
+            int(out.mip_node_count),
+        )
+
+
+_PROGRESS_EVERY_S = 5.0  # how often a long exact search logs its best plan and bound
 # above this many nonzeros after merging cells, greedy reports the Lagrangian bound only
 _LP_BOUND_MAX_NNZ = 500_000
 # Above this many nonzeros, linear relaxations are solved by interior point (HiGHS's IPX):

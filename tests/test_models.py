@@ -630,6 +630,31 @@ def test_highs_keeps_cuts_at_the_nodes_only_for_knapsack_like_models() -> None:
         assert pool == (2_000 if at_nodes else 500), name
 
 
+def test_a_long_exact_search_logs_its_plan_and_bound(monkeypatch, caplog) -> None:
+    """The branch and bound reports its best plan and bound as it goes (here at every event)."""
+    import logging
+    import re
+
+    import connectivity.optimise as optimise
+
+    monkeypatch.setattr(optimise, "_PROGRESS_EVERY_S", 0.0)
+    rng = np.random.default_rng(5)
+    m = sparse.csr_array((rng.random((40, 300)) < 0.08).astype(float))
+    w = rng.lognormal(size=300)
+    costs = rng.lognormal(sigma=0.5, size=40)
+    model = BudgetedMaximalCovering(m, w, budget=6.0, costs=costs)
+    with caplog.at_level(logging.INFO, logger="connectivity"):
+        model.solve("exact", mip_gap=0)
+    lines = [r.getMessage() for r in caplog.records if "exact search" in r.getMessage()]
+    assert lines
+    found = re.search(r"best plan ([\d,.]+), gap [\d.]+%, bound ([\d,.]+) \(covered", lines[-1])
+    assert found, lines[-1]
+    plan, bound = (float(v.replace(",", "")) for v in found.groups())
+    assert plan <= bound + 1e-6
+    assert bound >= model.solution.objective - 0.1  # the search's bound is never below the optimum
+    assert plan <= model.solution.objective + 0.1
+
+
 def test_a_plan_that_meets_the_lp_bound_skips_branch_and_bound(monkeypatch) -> None:
     # three sites with disjoint cells: the LP optimum is integral, so the dive's plan is proven
     import connectivity.optimise as optimise
