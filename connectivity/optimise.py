@@ -421,6 +421,16 @@ class _CoverageModel:
             raise InfeasibleError(
                 f"the minimum numbers of sites per group add up to {floor_total}, more than k = {k}"
             )
+        target = self._target()
+        if target is not None and self.total_weight > 0:
+            best = covered_weight(
+                self.matrix, self.weights, np.flatnonzero(available), self.existing
+            )
+            if best < target * self.total_weight - 1e-9:
+                raise InfeasibleError(
+                    f"the target of {100 * target:.1f}% coverage cannot be reached: even every "
+                    f"candidate site together covers only {100 * best / self.total_weight:.1f}%"
+                )
 
     # -- greedy ---------------------------------------------------------------------------------
 

@@ -191,6 +191,13 @@ def test_infeasible_floor_names_the_constraint() -> None:
         BudgetedMaximalCovering(m, np.ones(3), 2, costs=np.array([5.0, 1, 1]), mandatory=[0]).solve(
             "exact"
         )
+    for method in ("greedy", "exact"):  # every site together covers 2 of 3 cells
+        with pytest.raises(
+            InfeasibleError,
+            match=r"target of 80\.0% coverage cannot be reached: even every candidate site "
+            r"together covers only 66\.7%",
+        ):
+            SetCovering(unreachable, np.ones(3), target_share=0.8).solve(method)
 
 
 def test_conflicting_constraints_are_diagnosed_by_the_solver() -> None:
