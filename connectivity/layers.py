@@ -590,10 +590,11 @@ def read_points(
         spec = LayerSpec(path=path, crs=None if has_crs else crs)
         geometry = "any"
     metric_crs = metric_crs or _native_metric_crs(spec)
-    if metric_crs is None:  # geographic input: the local UTM zone
-        probe, _ = read_layer(spec, role=role, metric_crs="EPSG:4326", geometry=geometry)
-        metric_crs = str(probe.estimate_utm_crs().to_string())
-    gdf, report = read_layer(spec, role=role, metric_crs=metric_crs, geometry=geometry)
+    if metric_crs is None:  # geographic input: read once, then to the local UTM zone
+        gdf, report = read_layer(spec, role=role, metric_crs="EPSG:4326", geometry=geometry)
+        gdf = gdf.to_crs(gdf.estimate_utm_crs())
+    else:
+        gdf, report = read_layer(spec, role=role, metric_crs=metric_crs, geometry=geometry)
     if not (gdf.geom_type == "Point").all():
         gdf = gdf.copy()
         gdf["geometry"] = gdf.geometry.centroid

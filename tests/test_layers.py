@@ -200,3 +200,17 @@ def test_read_table_keeps_codes_as_text() -> None:
     table, report = read_table(LayerSpec(path=SUBSET / "sociodemograficas.csv"), role="t")
     assert table["SETU_CCNCT"].str.len().eq(18).all()
     assert report.rows_read == len(table)
+
+
+def test_lon_lat_points_are_read_once_into_the_local_utm_zone(tmp_path: Path, caplog) -> None:
+    import logging
+
+    from connectivity.layers import read_points
+
+    path = tmp_path / "sites.csv"
+    path.write_text("lon,lat\n-74.08,4.60\n-74.07,4.61\n")
+    with caplog.at_level(logging.INFO, logger="connectivity"):
+        gdf, report = read_points(path, role="--candidates")
+    assert gdf.crs.to_epsg() == 32618  # UTM 18N, Bogotá's zone
+    assert report.rows_kept == 2
+    assert sum("read 2 rows" in r.getMessage() for r in caplog.records) == 1
