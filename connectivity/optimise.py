@@ -153,6 +153,7 @@ def coverage_from_distances(
     ``binary`` gives 1 within ``radius_m``; ``linear`` falls from 1 at the site to 0 at the
     radius (partial coverage). Stored entries beyond the radius are dropped.
     """
+    _check_radius(radius_m)
     d = sparse.csr_array(distances)
     keep = d.data <= radius_m
     if decay == "binary":
@@ -163,6 +164,13 @@ def coverage_from_distances(
         raise OptimisationError(f"unknown decay {decay!r}; use 'binary' or 'linear'")
     coo = d.tocoo()
     return sparse.csr_array((q, (coo.row[keep], coo.col[keep])), shape=d.shape)
+
+
+def _check_radius(radius_m: float) -> None:
+    if not (np.isfinite(radius_m) and radius_m > 0):
+        raise OptimisationError(
+            f"the service radius must be a positive number of metres, got {radius_m}"
+        )
 
 
 def quality_from_geodataframes(
@@ -188,6 +196,7 @@ def quality_from_geodataframes(
 
     if not isinstance(demand, gpd.GeoDataFrame) or not isinstance(sites, gpd.GeoDataFrame):
         raise OptimisationError("demand and sites must be GeoDataFrames")
+    _check_radius(service_radius)
     if demand.crs is None or sites.crs is None or demand.crs != sites.crs:
         raise OptimisationError(
             f"demand and sites must share one projected CRS (demand: {demand.crs}, "
@@ -1422,13 +1431,23 @@ class _CoverageModel:
         InfeasibleError
             The constraints cannot all be met (the message names the one that cannot).
         OptimisationError
-            An unknown method, or a solver failure (with the solver's status).
+            An unknown method, a time limit or MIP gap out of range, or a solver failure (with
+            the solver's status).
         """
         if method not in METHODS:
             raise OptimisationError(
                 f"unknown method {method!r}; choose one of {', '.join(METHODS)}"
             )
+        if time_limit_s is not None and not time_limit_s > 0:
+            raise OptimisationError(f"the time limit must be above 0 s, got {time_limit_s}")
+        if not 0 <= mip_gap < 1:
+            raise OptimisationError(f"the MIP gap is a share from 0 up to 1, got {mip_gap}")
         self._check_feasible()
+        if not self.matrix.nnz:
+            logger.warning(
+                "optimise: no candidate site covers any demand point (check the service radius "
+                "and that both layers are in the same place); the plan is empty"
+            )
         start = time.perf_counter()
         warm: Ranking | None = None
         # the exact method's LP dive improves its own plan by interchange, and keeps the

@@ -353,6 +353,48 @@ def test_unknown_method() -> None:
         MaximalCovering(np.eye(2), np.ones(2), k=1).solve("cbc")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"time_limit_s": 0}, "time limit must be above 0 s, got 0"),
+        ({"time_limit_s": -5.0}, "time limit must be above 0 s"),
+        ({"mip_gap": 2.0}, r"MIP gap is a share from 0 up to 1, got 2\.0"),
+        ({"mip_gap": -0.1}, "MIP gap is a share"),
+    ],
+)
+def test_solver_options_out_of_range(options, message) -> None:
+    from connectivity import OptimisationError
+
+    with pytest.raises(OptimisationError, match=message):
+        MaximalCovering(np.eye(2), np.ones(2), k=1).solve("exact", **options)
+
+
+def test_nothing_to_cover_is_warned_about(caplog) -> None:
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="connectivity"):
+        model = MaximalCovering(sparse.csr_array((3, 4)), np.ones(4), k=2).solve("exact")
+    assert model.solution.objective == 0.0
+    assert len(model.solution.selected) == 0
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("no candidate site covers any demand point" in m for m in messages)
+
+
+@pytest.mark.parametrize("radius_m", [0.0, -5.0, float("nan")])
+def test_a_service_radius_must_be_positive(radius_m) -> None:
+    import geopandas as gpd
+    import shapely
+
+    from connectivity import OptimisationError
+
+    d = gpd.GeoDataFrame({"w": [1.0]}, geometry=[shapely.Point(0, 0)], crs="EPSG:9377")
+    s = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs="EPSG:9377")
+    with pytest.raises(OptimisationError, match="service radius must be a positive number"):
+        MaximalCovering.from_geodataframe(d, s, "w", radius_m, 1)
+    with pytest.raises(OptimisationError, match="service radius must be a positive number"):
+        MaximalCovering.from_cost_matrix(np.zeros((1, 1)), np.ones(1), radius_m, 1)
+
+
 def test_iterated_interchange_escapes_the_swap_local_optimum() -> None:
     # the benchmark's city-like 2,000 x 200 instance at 300 m, k = 10: greedy plus single
     # swaps stops 4.5 % below the optimum; the perturbation rounds reach it
