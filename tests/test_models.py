@@ -809,3 +809,29 @@ def test_the_lp_bound_stands_when_highs_stops_before_its_root(monkeypatch) -> No
     sol = model.solve("exact").solution
     assert sol.objective == pytest.approx(14.0)
     assert sol.bound == pytest.approx(15.5)
+
+
+def test_a_time_limit_too_short_for_the_lp_takes_pdlps_bound_without_highs(monkeypatch) -> None:
+    # the dive's LP not solved in its share of the time: HiGHS's MILP could not finish its own
+    # root LP either, so it is not run, and PDLP's multipliers bound the plan
+    import connectivity.optimise as optimise
+
+    def no_lp(self, warm, *args, **kwargs):
+        return self._interchange(warm), None
+
+    def no_milp(model, **options):
+        assert not model.is_mip, "HiGHS's MILP ran"
+        return real_run(model, **options)
+
+    real_run = optimise._run_highs
+    monkeypatch.setattr(MaximalCovering, "_dive_with_relaxation", no_lp)
+    monkeypatch.setattr(optimise, "_run_highs", no_milp)
+    rng = np.random.default_rng(11)
+    matrix = sparse.csr_array((rng.random((8, 40)) < 0.2).astype(float))
+    weights = rng.lognormal(size=40)
+    sol = MaximalCovering(matrix, weights, k=3).solve("exact", time_limit_s=5).solution
+    best = _brute(matrix, weights, np.zeros(40), lambda combo: len(combo) <= 3)
+    assert sol.status == "not proven optimal: time limit too short for the LP relaxation"
+    assert sol.objective <= best + 1e-9
+    assert sol.bound >= best - 1e-6
+    assert np.isfinite(sol.gap)
