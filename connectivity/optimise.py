@@ -705,6 +705,10 @@ class _CoverageModel:
     def _interchange_applies(self, ranking: Ranking) -> bool:
         return self._swaps_apply() and len(ranking.sites) >= 1
 
+    def _dive_applies(self) -> bool:
+        """Whether the exact method dives from the LP relaxation (k sites, the LP solvable)."""
+        return self._swaps_apply() and self._merged_cells()[0].nnz <= _LP_BOUND_MAX_NNZ
+
     def _interchange(self, ranking: Ranking, max_passes: int = 50) -> Ranking:
         """Improve a plan by swapping chosen sites for others (Teitz & Bart 1968).
 
@@ -1045,12 +1049,11 @@ class _CoverageModel:
         longer, lets the LP run past ``time_limit_s``; the plan is then the LP's sites at 1,
         filled greedily and improved by interchange, without diving.
         """
+        # above _LP_BOUND_MAX_NNZ (measured: 40,000 x 10,000 at 800 m, 2.8 million nonzeros,
+        # and 200,000 x 10,000) the LP was not solved in 24 s, and interior point overran the
+        # time limit there
         k = self._k()
-        if k is None or not self._interchange_applies(warm):
-            return warm, None
-        if self._merged_cells()[0].nnz > _LP_BOUND_MAX_NNZ:
-            # measured: 40,000 x 10,000 at 800 m (2.8 million nonzeros) and 200,000 x 10,000
-            # did not solve the LP in 24 s, and interior point overran the time limit there
+        if k is None or not len(warm.sites) or not self._dive_applies():
             return warm, None
         started = time.perf_counter()
 
@@ -1454,11 +1457,10 @@ class _CoverageModel:
         warm: Ranking | None = None
         # the exact method's LP dive improves its own plan by interchange, and keeps the
         # greedy plan only when that is better: the greedy plan's interchange is not needed
-        dives = self._swaps_apply() and self._merged_cells()[0].nnz <= _LP_BOUND_MAX_NNZ
         try:
             warm = self._greedy(
                 progress if method == "greedy" else None,
-                improve=method == "greedy" or not dives,
+                improve=method == "greedy" or not self._dive_applies(),
             )
         except InfeasibleError as error:
             if method == "greedy":
@@ -1570,13 +1572,7 @@ class _CoverageModel:
             bound = self._relaxation_bound(ranking, mip_gap, relaxed)
             status = "not proven optimal: LP relaxation too large, bound from PDLP"
             return ranking, bound, status, self._n_model_cells()
-        if (
-            relaxation is None
-            and relaxed is None
-            and warm is not None
-            and self._interchange_applies(warm)
-            and nnz <= _LP_BOUND_MAX_NNZ
-        ):
+        if relaxation is None and warm is not None and len(warm.sites) and self._dive_applies():
             # the dive's LP was not solved in its share of a short time limit: HiGHS, whose
             # root LP (by dual simplex) is slower still, could not finish it in what is left.
             # PDLP's multipliers bound the plan instead (measured at 10,000 x 1,000 x 800 m
@@ -1642,7 +1638,7 @@ class _CoverageModel:
         else:
             dived = warm
         if dived is warm:  # no better plan from a dive
-            if nnz <= _LP_BOUND_MAX_NNZ:  # the greedy start left its interchange to the dive
+            if self._dive_applies():  # the greedy start left its interchange to the dive
                 dived = self._interchange(warm)
             if nnz > _IPM_MIN_NNZ:
                 dived = self._iterated_interchange(
@@ -1761,7 +1757,8 @@ def _identical_rows(
     np.minimum.at(first, run, in_order)
     first_of = first[run]
     # every row that is not its group's first must equal that first row
-    later, of = in_order[in_order != first_of], first_of[in_order != first_of]
+    not_first = in_order != first_of
+    later, of = in_order[not_first], first_of[not_first]
     n = size[later]
     within = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
     a = np.repeat(rows.indptr[later], n) + within
