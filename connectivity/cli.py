@@ -37,11 +37,28 @@ def _progress_factory(enabled: bool) -> Any:
     return make
 
 
+def _memory_limit(args: argparse.Namespace) -> int | None:
+    gb = getattr(args, "max_memory_gb", None)
+    if gb is None:
+        return None
+    if not gb > 0:
+        raise ConnectivityError(f"--max-memory-gb: must be above 0, got {gb}")
+    return int(gb * 2**30)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from connectivity.pipeline import estimate_workload
     from connectivity.scenario import load_scenario
+    from connectivity.workload import check_workload, default_memory_limit_bytes
 
     scenario = load_scenario(args.scenario)
-    print(f"{args.scenario}: OK — scenario '{scenario.name}', outputs to {scenario.output_dir}")
+    work, settings = estimate_workload(scenario)
+    limit = _memory_limit(args) or default_memory_limit_bytes()
+    check_workload(work, limit, settings=settings)
+    print(
+        f"{args.scenario}: OK — scenario '{scenario.name}', outputs to {scenario.output_dir}; "
+        f"estimated work: {work.describe()} (limit {limit / 2**30:.1f} GB)"
+    )
     return 0
 
 
@@ -57,6 +74,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         strict=args.strict,
         out_dir=out_dir,
         progress=_progress_factory(args.verbose >= 0 and sys.stderr.isatty()),
+        max_memory_bytes=_memory_limit(args),
     )
     s = results.summary
     print(
@@ -82,36 +100,38 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_optimise(args: argparse.Namespace) -> int:
     import json
 
-    from connectivity import optimise
-    from connectivity.layers import read_points, to_number
+    from connectivity import coverage, optimise, workload
+    from connectivity.layers import read_points
     from connectivity.outputs import write_site_file
 
     start = time.perf_counter()
-    demand, _ = read_points(Path(args.demand), role="--demand", crs=args.crs)
+    demand, demand_report = read_points(Path(args.demand), role="--demand", crs=args.crs)
     metric = demand.crs
-    sites, _ = read_points(
+    sites, sites_report = read_points(
         Path(args.candidates), role="--candidates", crs=args.crs, metric_crs=metric.to_string()
     )
     for frame, flag, column in (
         (demand, "--weight-column", args.weight_column),
         (sites, "--cost-column", args.cost_column),
+        (sites, "--id-column", args.id_column),
     ):
         if column is not None and column not in frame.columns:
             raise LayerError(
                 f"{flag}: column '{column}' not found. Columns there: "
                 f"{', '.join(c for c in frame.columns if c != 'geometry')}"
             )
+    _check_unique_ids(sites, args, sites_report.file_rows)
     if args.weight_column:
-        demand["__w"] = to_number(
-            demand[args.weight_column], path=Path(args.demand), role="--demand"
+        demand["__w"] = _column_values(
+            demand, args.weight_column, Path(args.demand), "--demand", demand_report.file_rows
         )
     else:
         demand["__w"] = 1.0
     if args.budget is not None and args.cost_column is None:
         raise LayerError("--budget needs --cost-column (the cost of each candidate)")
     if args.cost_column:
-        sites["__c"] = to_number(
-            sites[args.cost_column], path=Path(args.candidates), role="--candidates"
+        sites["__c"] = _column_values(
+            sites, args.cost_column, Path(args.candidates), "--candidates", sites_report.file_rows
         )
     model_name = (
         "set_covering"
@@ -122,6 +142,16 @@ def _cmd_optimise(args: argparse.Namespace) -> int:
     )
     if args.sites is not None and args.sites > len(sites):
         raise LayerError(f"--sites {args.sites} is more than the {len(sites)} candidates")
+    xy = {
+        name: frame.geometry.get_coordinates().to_numpy()
+        for name, frame in (("d", demand), ("s", sites))
+    }
+    pairs = coverage.estimate_pairs(xy["s"], xy["d"], args.radius_m) if args.radius_m > 0 else 0
+    workload.check_workload(
+        workload.Workload(points=len(demand), pairs=pairs),
+        _memory_limit(args) or workload.default_memory_limit_bytes(),
+        settings=f"--radius-m (now {args.radius_m:g} m)",
+    )
     model = optimise.build_model(
         model_name,
         optimise.quality_from_geodataframes(demand, sites, args.radius_m),
@@ -163,6 +193,45 @@ def _cmd_optimise(args: argparse.Namespace) -> int:
             f"demand weight, gap {100 * sol.gap:.3f}% ({summary['seconds']} s) → {args.out}"
         )
     return 0
+
+
+def _check_unique_ids(sites: Any, args: argparse.Namespace, rows: Any) -> None:
+    """Refuse candidates whose id column repeats a value, naming the rows of the file."""
+    column = args.id_column or next((c for c in ("site_id", "id") if c in sites.columns), None)
+    if column is None:
+        return
+    ids = sites[column].astype("string").str.strip()
+    repeated = ids.duplicated(keep=False).to_numpy() & ids.notna().to_numpy()
+    if repeated.any():
+        first = ids[repeated].iloc[0]
+        where = ", ".join(str(int(r)) for r in rows[repeated][:6])
+        raise LayerError(
+            f"{args.candidates} (--candidates): the id column '{column}' repeats ids (rows "
+            f"{where}, counted from 1 after the header; first {str(first)[:40]!r}); give each "
+            "candidate its own id"
+        )
+
+
+def _column_values(frame: Any, column: str, path: Path, role: str, rows: Any) -> Any:
+    """Read a weight or cost column: numbers, finite and not negative, or a named error."""
+    import numpy as np
+
+    from connectivity.layers import to_number
+
+    values = to_number(frame[column], path=path, role=role, rows=rows).to_numpy(dtype=float)
+    for bad, what in (
+        (np.isnan(values), "blank"),
+        (~np.isnan(values) & ~np.isfinite(values), "not finite"),
+        (np.isfinite(values) & (values < 0), "negative"),
+    ):
+        if bad.any():
+            where = ", ".join(str(int(r)) for r in rows[bad][:5])
+            raise LayerError(
+                f"{path} ({role}): column '{column}' has values that are {what} (rows {where}, "
+                f"counted from 1 after the header; first {values[bad][0]!r}); weights and "
+                "costs must be numbers of 0 or more"
+            )
+    return values
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -220,6 +289,16 @@ def build_parser() -> argparse.ArgumentParser:
             help="only warnings and errors",
         )
 
+    def memory(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--max-memory-gb",
+            type=float,
+            dest="max_memory_gb",
+            metavar="GB",
+            help="refuse a run whose estimated memory is above this (default: half of this "
+            "machine's memory, or $CONNECTIVITY_MAX_MEMORY_GB)",
+        )
+
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("scenario", help="scenario file (YAML)")
         verbosity(p)
@@ -228,11 +307,15 @@ def build_parser() -> argparse.ArgumentParser:
     common(run)
     run.add_argument("--out", help="output folder (default: <output.folder>/<scenario name>)")
     run.add_argument(
-        "--strict", action="store_true", help="treat warnings about input rows left out as errors"
+        "--strict",
+        action="store_true",
+        help="treat warnings about input rows left out or values filled in as errors",
     )
+    memory(run)
     run.set_defaults(func=_cmd_run)
     validate = sub.add_parser("validate", help="check a scenario without running it")
     common(validate)
+    memory(validate)
     validate.set_defaults(func=_cmd_validate)
     cmp_ = sub.add_parser("compare", help="compare two output folders side by side")
     cmp_.add_argument("a", help="first output folder, e.g. maps/bogota_public_wifi")
@@ -276,6 +359,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="least cost reaching this share (0-1) of demand (set covering)",
     )
     opt.add_argument("--cost-column", dest="cost_column")
+    opt.add_argument(
+        "--id-column",
+        dest="id_column",
+        help="candidate id column, checked for repeats (default: site_id or id, if present)",
+    )
     opt.add_argument("--weight-column", dest="weight_column")
     opt.add_argument("--method", choices=["greedy", "exact"], default="greedy")
     opt.add_argument(
@@ -296,15 +384,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="chosen sites: .csv, .gpkg, .geojson or .parquet",
     )
     opt.add_argument("--json", action="store_true", help="print one JSON object")
+    memory(opt)
     verbosity(opt)
     opt.set_defaults(func=_cmd_optimise)
     return parser
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind like any failure, so that nothing half-written is left."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``connectivity`` command; returns the exit status."""
+    import signal
+
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         return int(args.func(args))
     except ConnectivityError as exc:
@@ -315,6 +415,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; earlier outputs are unchanged", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("terminated (SIGTERM); earlier outputs are unchanged", file=sys.stderr)
+        return 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,19 +8,19 @@ or not at all.
 
 from __future__ import annotations
 
-import html
 import logging
-import shutil
-import tempfile
 from pathlib import Path
 
 import folium
 import pandas as pd
 
-from connectivity.errors import OutputError
 from connectivity.layers import read_run_summary
+from connectivity.outputs.folder import atomic_folder
+from connectivity.outputs.safety import escape_html, write_csv
 
 logger = logging.getLogger(__name__)
+
+COMPARISON_FILES = frozenset({"comparison.csv", "by_locality.csv", "sites.csv", "differences.html"})
 
 
 def compare_runs(a: Path, b: Path) -> dict[str, pd.DataFrame]:
@@ -87,7 +87,7 @@ def _difference_map(sites: pd.DataFrame) -> folium.Map:
             [[sites["lat"].min(), sites["lon"].min()], [sites["lat"].max(), sites["lon"].max()]]
         )
     for value, group in sites.groupby("chosen_by"):
-        layer = folium.FeatureGroup(name=html.escape(str(value)))
+        layer = folium.FeatureGroup(name=escape_html(value))
         for row in group.to_dict("records"):
             folium.CircleMarker(
                 [row["lat"], row["lon"]],
@@ -95,7 +95,7 @@ def _difference_map(sites: pd.DataFrame) -> folium.Map:
                 color=colours[str(value)],
                 fill=True,
                 fill_opacity=0.9,
-                tooltip=folium.Tooltip(html.escape(f"{row['name']} ({row['type']}) — {value!s}")),
+                tooltip=folium.Tooltip(escape_html(f"{row['name']} ({row['type']}) — {value!s}")),
             ).add_to(layer)
         layer.add_to(fmap)
     folium.LayerControl(collapsed=False).add_to(fmap)
@@ -115,21 +115,11 @@ def write_comparison(a: Path, b: Path, out: Path) -> list[Path]:
         ``out`` exists and is not an earlier comparison.
     """
     tables = compare_runs(Path(a), Path(b))
-    out = Path(out).resolve()
-    if out.exists() and any(out.iterdir()) and not (out / "comparison.csv").exists():
-        raise OutputError(f"{out}: the folder holds other files; choose a new folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        tables["figures"].to_csv(tmp / "comparison.csv", index=False, lineterminator="\n")
-        tables["by_locality"].to_csv(tmp / "by_locality.csv", index=False, lineterminator="\n")
-        tables["sites"].to_csv(tmp / "sites.csv", index=False, lineterminator="\n")
+    out = Path(out).expanduser().resolve()
+    with atomic_folder(out, names=COMPARISON_FILES) as tmp:
+        write_csv(tables["figures"], tmp / "comparison.csv")
+        write_csv(tables["by_locality"], tmp / "by_locality.csv")
+        write_csv(tables["sites"], tmp / "sites.csv")
         _difference_map(tables["sites"]).save(str(tmp / "differences.html"))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.replace(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     logger.info("compare: %s vs %s written to %s", a, b, out)
-    return [out / n for n in ("comparison.csv", "by_locality.csv", "sites.csv", "differences.html")]
+    return [out / n for n in sorted(COMPARISON_FILES)]

@@ -1,8 +1,9 @@
-"""Coverage: which demand cells a site serves.
+"""Coverage: which demand points a site serves.
 
-A cell is *covered* by a site when the cell's centre lies within the site's radius. The
-candidate × cell relation is built with a KD-tree and kept sparse: a city grid of 40,000 cells
-and thousands of candidates holds only the pairs that are in reach.
+A point (an analysis point of :mod:`connectivity.grid`, standing for the people of its small
+sub-cell) is *covered* by a site when it lies within the site's radius. The site × point
+relation is built with a KD-tree and kept sparse: a city of a million points and thousands of
+candidates holds only the pairs that are in reach.
 """
 
 from __future__ import annotations
@@ -39,6 +40,23 @@ def covered_by_points(cells_xy: np.ndarray, points_xy: np.ndarray, radius_m: flo
         return np.zeros(len(cells_xy), dtype=bool)
     distance, _ = cKDTree(points_xy).query(cells_xy, k=1, distance_upper_bound=radius_m)
     return np.asarray(distance <= radius_m)
+
+
+def estimate_pairs(
+    sites_xy: np.ndarray, points_xy: np.ndarray, radius_m: float, *, sample: int = 256
+) -> int:
+    """Estimate how many (site, point) pairs lie within ``radius_m``, without building them.
+
+    Counts the points around a seeded sample of the sites (the same sample every run) and
+    scales up; exact when there are at most ``sample`` sites.
+    """
+    n_sites = len(sites_xy)
+    if n_sites == 0 or len(points_xy) == 0:
+        return 0
+    rng = np.random.default_rng(0)
+    pick = np.sort(rng.choice(n_sites, size=min(sample, n_sites), replace=False))
+    counts = cKDTree(points_xy).query_ball_point(sites_xy[pick], r=radius_m, return_length=True)
+    return int(np.ceil(np.mean(counts) * n_sites))
 
 
 def coverage_matrix(

@@ -1,34 +1,90 @@
-"""Demand: population and priority groups spread onto a regular grid of cells.
+"""Demand: the census units with their population, internet share and priority groups.
 
-The demographic units (census sectors, comunas) are joined to their table, then their counts
-are spread onto square cells by area weighting: a cell receives from each unit the share of the
-unit's area that it holds. Counts are conserved exactly (every unit's shares add up to one).
-
-Each cell's *demand weight* is the number of people without home internet times a priority
-multiplier::
+The demographic units (census sectors, comunas) are joined to their table and their values
+checked; :mod:`connectivity.grid` then spreads them onto cells. Each cell's *demand weight* is
+the number of people without home internet times a priority multiplier::
 
     multiplier = 1 + sum_g m_g * share_g + m_rural * rural
 
 where ``share_g`` is the cell's share of people in priority group ``g`` (women, young people,
 older people; or a 0–1 share such as households in strata 1–2) and ``m_g`` the weight the
 scenario gives that group.
+
+Missing values are never turned into zeros silently. For a unit where people live:
+
+- a blank **population** leaves the unit out (its people are unknown);
+- a blank **internet share** is replaced by the population-weighted mean share of the units
+  where it is known (not by 0 %, which would count everyone as offline, nor by 100 %);
+- a blank **group count** is replaced by the unit's population times the group's share in the
+  units where it is known; a blank **group share** by the population-weighted mean share.
+
+Each case is counted, named (file, column, rows as numbered in the file), logged as a warning,
+recorded in ``run.json`` and refused under ``--strict``. Blank values in units where nobody
+lives change nothing and are only counted.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from connectivity.errors import LayerError
 from connectivity.layers import require_columns, to_number
 from connectivity.scenario import DemandSpec, GroupSpec
-from connectivity.territory import Territory, assign_area
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class MissingValues:
+    """Blank values in one column of the demographic data, and what was done about them.
+
+    Attributes
+    ----------
+    path, column
+        The file that holds the column, and the column.
+    rows
+        Row numbers in that file (from 1 after the header) of the blank values.
+    units
+        How many units have the value blank.
+    people
+        How many people live in those units (unknown, 0, where the population is blank).
+    rule
+        What was done: ``"unit left out"``, ``"mean share of the other units"``, ...
+    """
+
+    path: str
+    column: str
+    rows: tuple[int, ...]
+    units: int
+    people: float
+    rule: str
+
+    def message(self) -> str:
+        """One line for the log and for errors."""
+        first = ", ".join(str(r) for r in self.rows[:5])
+        more = "" if len(self.rows) <= 5 else f" and {len(self.rows) - 5} more"
+        people = f", {self.people:,.0f} people" if self.people else ""
+        return (
+            f"{self.path}: column '{self.column}' is blank in {self.units} units where people "
+            f"live (rows {first}{more}, counted from 1 after the header{people}): {self.rule}"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data for ``run.json``."""
+        return {
+            "path": self.path,
+            "column": self.column,
+            "units": self.units,
+            "rows": list(self.rows[:50]),
+            "people": round(self.people, 1),
+            "rule": self.rule,
+        }
 
 
 def units_from_layers(
@@ -36,9 +92,9 @@ def units_from_layers(
     table: pd.DataFrame | None,
     spec: DemandSpec,
     *,
-    path: str = "",
+    layer_rows: np.ndarray | None = None,
     strict: bool = False,
-) -> gpd.GeoDataFrame:
+) -> tuple[gpd.GeoDataFrame, list[MissingValues]]:
     """Join the demographic layer to its table and keep the columns demand needs.
 
     Parameters
@@ -46,94 +102,77 @@ def units_from_layers(
     layer
         Polygons of the demographic units (metric CRS).
     table
-        The joined table, or ``None`` when the layer carries every column itself.
+        The joined table, or ``None`` when the layer carries every column itself. Its index
+        is the file's row (from 0 after the header), as :func:`connectivity.layers.read_table`
+        gives it.
     spec
         The scenario's demand section.
-    path
-        File name used in messages.
+    layer_rows
+        Row numbers of the layer's rows in its file (from 1), for messages; default 1, 2, ...
     strict
-        Make units without a table row an error rather than a warning.
+        Make units without a table row, and blank values where people live, errors rather
+        than warnings.
 
     Returns
     -------
-    GeoDataFrame
-        Columns ``unit_id``, ``population``, ``internet_share`` (NaN if unknown), one column per
-        priority group (persons for ``count`` groups, 0–1 for ``share`` groups), ``geometry``.
+    GeoDataFrame, list of MissingValues
+        Columns ``unit_id``, ``population``, ``internet_share`` (NaN if no column is given),
+        one column per priority group (persons for ``count`` groups, 0–1 for ``share``
+        groups), ``geometry``; and what was blank.
 
     Raises
     ------
     LayerError
-        The join matches no row, a key repeats, or a value is negative or not a number.
+        The join matches no row, a key repeats, a value is negative, not a number or (for a
+        share) outside 0–1, or (with ``strict``) a value is blank where people live. The
+        message names the file that holds the column.
     """
     frame = layer.copy()
+    rows_in_layer = (
+        np.asarray(layer_rows, dtype=np.int64)
+        if layer_rows is not None
+        else np.arange(1, len(frame) + 1)
+    )
+    frame["__row"] = rows_in_layer
     require_columns(frame, [spec.id_column], spec.layer.path, "demand.layer")
     frame[spec.id_column] = frame[spec.id_column].astype(str).str.strip()
     dup_ids = frame[spec.id_column].duplicated()
     if dup_ids.any():
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(dup_ids.to_numpy())[:5])
+        where = ", ".join(str(r) for r in rows_in_layer[dup_ids.to_numpy()][:5])
         first = frame.loc[dup_ids, spec.id_column].iloc[0]
         raise LayerError(
             f"{spec.layer.path} (demand.layer): the id column '{spec.id_column}' repeats "
-            f"{int(dup_ids.sum())} ids (rows {rows}; first {first!r})"
+            f"{int(dup_ids.sum())} ids (rows {where}; first {first!r})"
         )
     source = frame
+    value_path = spec.layer.path
     if spec.join is not None and table is not None:
-        key = spec.join.key
-        tkey = spec.join.table_key or spec.join.key
-        require_columns(frame, [key], spec.layer.path, "demand.layer")
-        table = table.copy()
-        table[tkey] = table[tkey].astype(str).str.strip()
-        frame[key] = frame[key].astype(str).str.strip()
-        dup = table[tkey].duplicated()
-        if dup.any():
-            raise LayerError(
-                f"{spec.join.table.path} (demand.join.table): the key '{tkey}' repeats "
-                f"({int(dup.sum())} duplicates, first {table.loc[dup, tkey].iloc[0]!r})"
-            )
-        wanted = [c for c in value_columns(spec) if c != tkey]
-        table_cols = table[[tkey, *wanted]].rename(columns={tkey: "__key"})
-        # the table's columns win over same-named layer columns
-        frame = frame.drop(columns=[c for c in wanted if c in frame.columns])
-        source = frame.merge(table_cols, left_on=key, right_on="__key", how="left")
-        matched = source["__key"].notna()
-        if not matched.any():
-            raise LayerError(
-                f"demand.join: no row of {spec.join.table.path.name} matches "
-                f"{spec.layer.path.name} on '{key}' = '{tkey}' (layer keys look like "
-                f"{frame[key].iloc[0]!r}, table keys like {table[tkey].iloc[0]!r})"
-            )
-        if not matched.all() and strict:
-            raise LayerError(
-                f"demand.join: {int((~matched).sum())} of {len(source)} units of "
-                f"{spec.layer.path.name} have no row in {spec.join.table.path.name} "
-                f"(first {source.loc[~matched, key].iloc[0]!r}); --strict turns this into an error"
-            )
-        if not matched.all():
-            logger.warning(
-                "demand.join: %d of %d units of %s have no row in %s; they get no population",
-                int((~matched).sum()),
-                len(source),
-                spec.layer.path.name,
-                spec.join.table.path.name,
-            )
-        unused = len(table) - int(matched.sum())
-        if unused:
-            logger.info(  # normal for a study area: a line, not a warning
-                "demand.join: %d rows of %s match no unit", unused, spec.join.table.path.name
-            )
-    require_columns(source, value_columns(spec), spec.layer.path, "demand")
+        source = _join(frame, table, spec, strict=strict)
+        value_path = spec.join.table.path
+    require_columns(source, value_columns(spec), value_path, "demand")
+    rows = source["__value_row"].to_numpy() if "__value_row" in source else rows_in_layer
 
     out = gpd.GeoDataFrame(
         {"unit_id": source[spec.id_column].to_numpy()},
         geometry=source.geometry.to_numpy(),
         crs=layer.crs,
     )
-    src = path or str(spec.layer.path)
-    out["population"] = _numbers(source, spec.population_column, src).fillna(0.0).to_numpy()
+    missing: list[MissingValues] = []
+    values = _Values(source, value_path, rows)
+    population = values.numbers(spec.population_column)
+    blank_pop = np.isnan(population)
+    if blank_pop.any():
+        missing.append(values.missing(spec.population_column, blank_pop, 0.0, "unit left out"))
+        population = np.where(blank_pop, 0.0, population)
+    out["population"] = population
+    lives = population > 0
     if spec.internet_share_column:
-        share = _numbers(source, spec.internet_share_column, src)
-        _check_share(share, spec.internet_share_column, src)
-        out["internet_share"] = share.to_numpy()
+        share = values.numbers(spec.internet_share_column)
+        values.check_share(share, spec.internet_share_column)
+        share, note = _fill_share(share, population, lives)
+        if note is not None:
+            missing.append(values.missing(spec.internet_share_column, *note))
+        out["internet_share"] = share
     else:
         logger.warning(
             "demand: no internet_share_column in the scenario; every resident counts as a "
@@ -141,19 +180,182 @@ def units_from_layers(
         )
         out["internet_share"] = np.nan
     for name, group in spec.groups.items():
-        values = pd.concat(
-            [_numbers(source, c, src).fillna(0.0) for c in group.columns], axis=1
-        ).sum(axis=1)
+        total = np.zeros(len(out))
+        for column in group.columns:
+            raw = values.numbers(column)
+            if group.kind == "share":
+                values.check_share(raw, column)
+                filled, note = _fill_share(raw, population, lives)
+            else:
+                filled, note = _fill_count(raw, population, lives)
+            if note is not None:
+                missing.append(values.missing(column, *note))
+            total += filled
         if group.kind == "share":
-            _check_share(values, "+".join(group.columns), src)
-        out[name] = np.asarray(values, dtype=float)
-    negative = (out.drop(columns=["unit_id", "geometry"]) < 0).any(axis=1)
+            values.check_share(pd.Series(total), "+".join(group.columns))
+        out[name] = total
+    negative = (out.drop(columns=["unit_id", "geometry"]) < 0).any(axis=1).to_numpy()
     if negative.any():
         raise LayerError(
-            f"{src}: negative population or group values in unit "
-            f"{out.loc[negative, 'unit_id'].iloc[0]!r}"
+            f"{value_path}: negative population or group values in unit "
+            f"{out.loc[negative, 'unit_id'].iloc[0]!r} (row {int(rows[negative][0])})"
         )
-    return out
+    _report_missing(missing, source, lives, values, spec, strict=strict)
+    return out, missing
+
+
+def _join(
+    frame: gpd.GeoDataFrame, table: pd.DataFrame, spec: DemandSpec, *, strict: bool
+) -> gpd.GeoDataFrame:
+    """Join the table to the layer on the key, keeping each unit's row in the table."""
+    assert spec.join is not None
+    key = spec.join.key
+    tkey = spec.join.table_key or spec.join.key
+    require_columns(frame, [key], spec.layer.path, "demand.layer")
+    table = table.copy()
+    table["__value_row"] = np.asarray(table.index, dtype=np.int64) + 1
+    table[tkey] = table[tkey].astype(str).str.strip()
+    frame[key] = frame[key].astype(str).str.strip()
+    dup = table[tkey].duplicated()
+    if dup.any():
+        raise LayerError(
+            f"{spec.join.table.path} (demand.join.table): the key '{tkey}' repeats "
+            f"({int(dup.sum())} duplicates, first {table.loc[dup, tkey].iloc[0]!r} at row "
+            f"{int(table.loc[dup, '__value_row'].iloc[0])})"
+        )
+    wanted = [c for c in value_columns(spec) if c != tkey]
+    table_cols = table[[tkey, *wanted, "__value_row"]].rename(columns={tkey: "__key"})
+    # the table's columns win over same-named layer columns
+    frame = frame.drop(columns=[c for c in wanted if c in frame.columns])
+    source = frame.merge(table_cols, left_on=key, right_on="__key", how="left")
+    matched = source["__key"].notna()
+    if not matched.any():
+        raise LayerError(
+            f"demand.join: no row of {spec.join.table.path.name} matches "
+            f"{spec.layer.path.name} on '{key}' = '{tkey}' (layer keys look like "
+            f"{frame[key].iloc[0]!r}, table keys like {table[tkey].iloc[0]!r})"
+        )
+    if not matched.all():
+        first_row = int(source.loc[~matched, "__row"].iloc[0])
+        message = (
+            f"demand.join: {int((~matched).sum())} of {len(source)} units of "
+            f"{spec.layer.path.name} have no row in {spec.join.table.path.name} "
+            f"(first {source.loc[~matched, key].iloc[0]!r}, row {first_row} of the layer)"
+        )
+        if strict:
+            raise LayerError(f"{message}; --strict turns this into an error")
+        logger.warning("%s; they get no population", message)
+    unused = len(table) - int(matched.sum())
+    if unused:
+        logger.info(  # normal for a study area: a line, not a warning
+            "demand.join: %d rows of %s match no unit", unused, spec.join.table.path.name
+        )
+    # units without a table row have no population at all (warned above), not a blank value
+    source.loc[~matched, spec.population_column] = "0"
+    source["__value_row"] = source["__value_row"].fillna(0).astype(np.int64)
+    return source
+
+
+class _Values:
+    """Reads value columns of the joined frame, naming the file and its rows in messages."""
+
+    def __init__(self, frame: pd.DataFrame, path: Path, rows: np.ndarray) -> None:
+        self.frame = frame
+        self.path = path
+        self.rows = rows
+
+    def numbers(self, column: str) -> np.ndarray:
+        series = self.frame[column].reset_index(drop=True)
+        values = to_number(series, path=self.path, role="demand", rows=self.rows)
+        return values.to_numpy(dtype=float)
+
+    def check_share(self, values: pd.Series | np.ndarray, column: str) -> None:
+        v = np.asarray(values, dtype=float)
+        bad = np.flatnonzero(((v < 0) | (v > 1 + 1e-9)) & ~np.isnan(v))
+        if not len(bad):
+            return
+        known = v[~np.isnan(v)]
+        percent = bool(known.max() <= 100 + 1e-9 and known.min() >= 0 and known.max() > 1)
+        hint = (
+            f"; the values run from {known.min():g} to {known.max():g}, so they look like "
+            "percentages: divide the column by 100 (a share of 0.67 means 67 %)"
+            if percent
+            else ""
+        )
+        rows = ", ".join(str(int(self.rows[i])) for i in bad[:5])
+        raise LayerError(
+            f"{self.path} (demand): '{column}' must be a share between 0 and 1; found "
+            f"{float(v[bad[0]])!r} at row {rows.split(', ')[0]} ({len(bad)} rows: {rows}"
+            f"{' …' if len(bad) > 5 else ''}){hint}"
+        )
+
+    def missing(self, column: str, blank: np.ndarray, people: float, rule: str) -> MissingValues:
+        return MissingValues(
+            path=str(self.path),
+            column=column,
+            rows=tuple(int(r) for r in self.rows[blank]),
+            units=int(blank.sum()),
+            people=float(people),
+            rule=rule,
+        )
+
+
+def _fill_share(
+    share: np.ndarray, population: np.ndarray, lives: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, float, str] | None]:
+    """Replace blank shares where people live by the population-weighted mean of the known."""
+    blank = np.isnan(share) & lives
+    filled = np.where(np.isnan(share) & ~lives, 0.0, share)
+    if not blank.any():
+        return filled, None
+    known = ~np.isnan(share) & lives
+    if not known.any():
+        return filled, None  # nothing to fill from: the caller's checks say so
+    mean = float(np.average(share[known], weights=population[known]))
+    filled = np.where(blank, mean, filled)
+    rule = f"replaced by the population-weighted mean of the other units ({mean:.3f})"
+    return filled, (blank, float(population[blank].sum()), rule)
+
+
+def _fill_count(
+    count: np.ndarray, population: np.ndarray, lives: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, float, str] | None]:
+    """Replace blank counts where people live by population × the group's known share."""
+    blank = np.isnan(count) & lives
+    filled = np.where(np.isnan(count) & ~lives, 0.0, count)
+    if not blank.any():
+        return filled, None
+    known = ~np.isnan(count) & lives
+    if not known.any():
+        return filled, None
+    rate = float(count[known].sum() / population[known].sum())
+    filled = np.where(blank, population * rate, filled)
+    rule = f"replaced by the unit's population × the share in the other units ({rate:.3f})"
+    return filled, (blank, float(population[blank].sum()), rule)
+
+
+def _report_missing(
+    missing: list[MissingValues],
+    source: pd.DataFrame,
+    lives: np.ndarray,
+    values: _Values,
+    spec: DemandSpec,
+    *,
+    strict: bool,
+) -> None:
+    """Warn about each blank column (an error under ``strict``); refuse what cannot be filled."""
+    for column in value_columns(spec)[1:]:
+        raw = source[column].reset_index(drop=True)
+        blank = (raw.isna() | (raw.astype("string").str.strip() == "")).to_numpy() & lives
+        if blank.any() and blank.sum() == lives.sum():
+            raise LayerError(
+                f"{values.path} (demand): column '{column}' is blank in every unit where "
+                "people live; name another column or fill it in"
+            )
+    for record in missing:
+        if strict:
+            raise LayerError(f"{record.message()}; --strict turns this into an error")
+        logger.warning("%s", record.message())
 
 
 def value_columns(spec: DemandSpec) -> list[str]:
@@ -164,179 +366,6 @@ def value_columns(spec: DemandSpec) -> list[str]:
     for group in spec.groups.values():
         cols += group.columns
     return list(dict.fromkeys(cols))
-
-
-def _numbers(frame: pd.DataFrame, column: str, path: str) -> pd.Series:
-    from pathlib import Path
-
-    return to_number(frame[column], path=Path(path), role="demand")
-
-
-def _check_share(values: pd.Series, column: str, path: str) -> None:
-    bad = (values < 0) | (values > 1 + 1e-9)
-    if bad.any():
-        raise LayerError(
-            f"{path} (demand): '{column}' must be a share between 0 and 1; "
-            f"found {float(values[bad].iloc[0])!r} at row {int(np.flatnonzero(bad.to_numpy())[0])}"
-        )
-
-
-def grid_pairs(
-    geoms: np.ndarray, cell_size_m: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Intersect polygons with the square grid whose lines are multiples of ``cell_size_m``.
-
-    Returns
-    -------
-    unit, ix, iy, area_m2
-        One entry per (polygon, cell) pair with a positive intersection area.
-    """
-    bounds = shapely.bounds(geoms)
-    ix0 = np.floor(bounds[:, 0] / cell_size_m).astype(np.int64)
-    iy0 = np.floor(bounds[:, 1] / cell_size_m).astype(np.int64)
-    ix1 = np.ceil(bounds[:, 2] / cell_size_m).astype(np.int64)
-    iy1 = np.ceil(bounds[:, 3] / cell_size_m).astype(np.int64)
-    units, ixs, iys = [], [], []
-    for u in range(len(geoms)):
-        gx, gy = np.meshgrid(np.arange(ix0[u], ix1[u]), np.arange(iy0[u], iy1[u]))
-        units.append(np.full(gx.size, u, dtype=np.int64))
-        ixs.append(gx.ravel())
-        iys.append(gy.ravel())
-    unit = np.concatenate(units) if units else np.zeros(0, dtype=np.int64)
-    ix = np.concatenate(ixs) if ixs else np.zeros(0, dtype=np.int64)
-    iy = np.concatenate(iys) if iys else np.zeros(0, dtype=np.int64)
-    boxes = shapely.box(
-        ix * cell_size_m, iy * cell_size_m, (ix + 1) * cell_size_m, (iy + 1) * cell_size_m
-    )
-    shapely.prepare(geoms)
-    touches = shapely.intersects(geoms[unit], boxes)
-    unit, ix, iy, boxes = unit[touches], ix[touches], iy[touches], boxes[touches]
-    # cells wholly inside a unit need no intersection (the costly part for detailed outlines)
-    inside = shapely.contains_properly(geoms[unit], boxes)
-    area = np.full(len(unit), cell_size_m * cell_size_m)
-    edge = ~inside
-    area[edge] = shapely.area(shapely.intersection(geoms[unit[edge]], boxes[edge]))
-    keep = area > 0
-    return unit[keep], ix[keep], iy[keep], area[keep]
-
-
-def cells_from_units(
-    units: gpd.GeoDataFrame,
-    territory: Territory,
-    *,
-    cell_size_m: float = 100.0,
-    groups: dict[str, GroupSpec] | None = None,
-    rural_multiplier: float = 0.0,
-    snap_distance_m: float = 500.0,
-) -> gpd.GeoDataFrame:
-    """Spread the units' counts onto square cells by area weighting.
-
-    Parameters
-    ----------
-    units
-        Output of :func:`units_from_layers` (metric CRS).
-    territory
-        Areas each cell is assigned to (by the cell's centre) and the rural land.
-    cell_size_m
-        Side of the square cells, in metres. Cells are aligned on multiples of it.
-    groups
-        Priority groups (kind and multiplier); their columns must be in ``units``.
-    rural_multiplier
-        Added to the priority multiplier of rural cells.
-    snap_distance_m
-        A cell whose centre is in no area joins the nearest area within this distance; beyond
-        it the cell (and its population) is left out and logged.
-
-    Returns
-    -------
-    GeoDataFrame
-        One row per populated cell: ``cell_id``, ``ix``, ``iy``, ``area_code``, ``area_name``,
-        ``rural``, ``population``, one column per count group (persons), ``<group>_share`` per
-        share group, ``no_internet_share``, ``people_without_internet``,
-        ``priority_multiplier``, ``demand_weight``, ``geometry`` (the cell square).
-    """
-    groups = groups or {}
-    geoms = units.geometry.to_numpy()
-    unit, ix, iy, area = grid_pairs(geoms, cell_size_m)
-    unit_area = np.bincount(unit, weights=area, minlength=len(units))
-    frac = area / unit_area[unit]
-    pop_unit = units["population"].to_numpy(dtype=float)
-    pop = pop_unit[unit] * frac
-    internet = units["internet_share"].to_numpy(dtype=float)
-    no_internet_unit = np.where(np.isnan(internet), 1.0, 1.0 - internet)
-    data: dict[str, np.ndarray] = {
-        "ix": ix,
-        "iy": iy,
-        "population": pop,
-        "people_without_internet": pop * no_internet_unit[unit],
-    }
-    for name, group in groups.items():
-        values = units[name].to_numpy(dtype=float)
-        if group.kind == "count":
-            data[name] = values[unit] * frac
-        else:  # population-weighted mean of a share, summed here and divided below
-            data[f"{name}_share"] = values[unit] * pop
-    pairs = pd.DataFrame(data)
-    cells = pairs.groupby(["iy", "ix"], sort=True).sum().reset_index()
-    pop_cell = cells["population"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for name, group in groups.items():
-            if group.kind == "share":
-                col = f"{name}_share"
-                cells[col] = np.where(pop_cell > 0, cells[col] / pop_cell, 0.0)
-        cells["no_internet_share"] = np.where(
-            pop_cell > 0, cells["people_without_internet"] / pop_cell, 0.0
-        )
-    empty = pop_cell <= 0
-    if empty.any():
-        logger.info("demand: %d cells with no population left out", int(empty.sum()))
-        cells = cells.loc[~empty].reset_index(drop=True)
-
-    cx = (cells["ix"].to_numpy() + 0.5) * cell_size_m
-    cy = (cells["iy"].to_numpy() + 0.5) * cell_size_m
-    area_idx = assign_area(cx, cy, territory.areas, snap_distance_m=snap_distance_m)
-    if not territory.excluded.is_empty:  # a study area: what lies in the other areas stays out
-        area_idx[shapely.contains_xy(territory.excluded, cx, cy)] = -1
-    outside = area_idx < 0
-    if outside.any():
-        logger.info(
-            "demand: %d cells (%.0f people) lie outside the territory and are left out",
-            int(outside.sum()),
-            float(cells.loc[outside, "population"].sum()),
-        )
-        cells, cx, cy, area_idx = (
-            cells.loc[~outside],
-            cx[~outside],
-            cy[~outside],
-            area_idx[~outside],
-        )
-        cells = cells.reset_index(drop=True)
-    areas = territory.areas
-    cells.insert(0, "area_code", areas["area_code"].to_numpy()[area_idx])
-    cells.insert(1, "area_name", areas["area_name"].to_numpy()[area_idx])
-    rural = territory.rural
-    cells.insert(
-        2,
-        "rural",
-        shapely.contains_xy(rural, cx, cy)
-        if not rural.is_empty
-        else np.zeros(len(cells), dtype=bool),
-    )
-    cells["priority_multiplier"] = priority_multiplier(cells, groups, rural_multiplier)
-    cells["demand_weight"] = cells["people_without_internet"] * cells["priority_multiplier"]
-    cells.insert(0, "cell_id", np.arange(len(cells), dtype=np.int64))
-    geometry = shapely.box(
-        cx - cell_size_m / 2, cy - cell_size_m / 2, cx + cell_size_m / 2, cy + cell_size_m / 2
-    )
-    out = gpd.GeoDataFrame(cells, geometry=geometry, crs=units.crs)
-    logger.info(
-        "demand: %d cells of %g m, %.0f people, %.0f without home internet",
-        len(out),
-        cell_size_m,
-        float(out["population"].sum()),
-        float(out["people_without_internet"].sum()),
-    )
-    return out
 
 
 def priority_multiplier(
@@ -355,9 +384,3 @@ def priority_multiplier(
         mult += group.multiplier * share
     mult += rural_multiplier * cells["rural"].to_numpy(dtype=float)
     return mult
-
-
-def cell_centres(cells: gpd.GeoDataFrame) -> np.ndarray:
-    """Return the (n, 2) array of cell centre coordinates."""
-    c = cells.geometry.centroid
-    return np.column_stack([c.x.to_numpy(), c.y.to_numpy()])

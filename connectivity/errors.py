@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+MAX_PROBLEMS_SHOWN = 25
+"""A scenario error lists at most this many problems (and says how many more there are)."""
+
 
 class ConnectivityError(Exception):
     """Root of every error raised by connectivity on bad input or failed runs."""
@@ -29,9 +32,16 @@ class ScenarioError(ConnectivityError, ValueError):
         self.problems = list(problems)
         self.source = source
         where = f" in {source}" if source else ""
-        lines = "\n".join(f"  - {p}" for p in self.problems)
+        shown = self.problems[:MAX_PROBLEMS_SHOWN]
+        lines = "\n".join(f"  - {_cut(p)}" for p in shown)
         n = len(self.problems)
+        if n > len(shown):
+            lines += f"\n  ... and {n - len(shown)} more (fix these first)"
         super().__init__(f"{n} problem{'s' if n != 1 else ''} in the scenario{where}:\n{lines}")
+
+
+def _cut(text: str, limit: int = 500) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class LayerError(ConnectivityError, ValueError):

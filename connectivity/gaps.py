@@ -12,24 +12,43 @@ import shapely
 logger = logging.getLogger(__name__)
 
 
-def gaps_from_cells(cells: gpd.GeoDataFrame, covered: np.ndarray) -> gpd.GeoDataFrame:
-    """Dissolve the uncovered cells into contiguous polygons within each area.
+def gaps_from_cells(
+    cells: gpd.GeoDataFrame,
+    *,
+    in_gap: np.ndarray,
+    population: np.ndarray,
+    people_without_internet: np.ndarray,
+    demand_weight: np.ndarray,
+) -> gpd.GeoDataFrame:
+    """Dissolve the cells of a gap into contiguous polygons within each area.
 
     Parameters
     ----------
     cells
-        Demand cells (:func:`connectivity.demand.cells_from_units`).
-    covered
-        Boolean per cell: covered after the plan.
+        Published demand cells (:func:`connectivity.grid.demand_grid`).
+    in_gap
+        Boolean per cell: the cell belongs to a gap (most of its people are out of reach).
+    population, people_without_internet, demand_weight
+        Per cell, the people (and their demand) out of reach: what each gap counts.
 
     Returns
     -------
     GeoDataFrame
-        One row per contiguous uncovered patch: ``gap_id``, ``area_code``, ``area_name``,
-        ``rural``, ``n_cells``, ``area_km2``, ``population``, ``people_without_internet``,
-        ``demand_weight``, geometry. Sorted by area then by descending demand weight.
+        One row per contiguous patch: ``gap_id``, ``area_code``, ``area_name``, ``rural``,
+        ``n_cells``, ``area_km2``, ``population``, ``people_without_internet``,
+        ``demand_weight`` (of the people out of reach), geometry. Sorted by area then by
+        descending demand weight.
     """
-    open_cells = cells.loc[~np.asarray(covered, dtype=bool)]
+    values = pd.DataFrame(
+        {
+            "population": np.asarray(population, dtype=float),
+            "people_without_internet": np.asarray(people_without_internet, dtype=float),
+            "demand_weight": np.asarray(demand_weight, dtype=float),
+        },
+        index=cells.index,
+    )
+    open_cells = cells[["area_code", "area_name", "rural", "geometry"]].join(values)
+    open_cells = open_cells.loc[np.asarray(in_gap, dtype=bool)]
     frames: list[gpd.GeoDataFrame] = []
     for (code, name), group in open_cells.groupby(["area_code", "area_name"], sort=True):
         union = shapely.coverage_union_all(group.geometry.to_numpy())
@@ -87,5 +106,20 @@ def gaps_from_cells(cells: gpd.GeoDataFrame, covered: np.ndarray) -> gpd.GeoData
         ["area_code", "demand_weight"], ascending=[True, False], kind="stable"
     ).reset_index(drop=True)
     gaps.insert(0, "gap_id", np.arange(1, len(gaps) + 1))
-    logger.info("gaps: %d uncovered patches, %.0f people", len(gaps), gaps["population"].sum())
+    logger.info(
+        "gaps: %d patches where most people are out of reach, %.0f people out of reach there",
+        len(gaps),
+        gaps["population"].sum(),
+    )
     return gaps
+
+
+def cell_gap_ids(cells: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame) -> np.ndarray:
+    """Return the ``gap_id`` of the gap each cell lies in (0 for a cell in no gap)."""
+    out = np.zeros(len(cells), dtype=np.int64)
+    if len(gaps) == 0 or len(cells) == 0:
+        return out
+    tree = shapely.STRtree(gaps.geometry.to_numpy())
+    cell_idx, gap_idx = tree.query(shapely.centroid(cells.geometry.to_numpy()), predicate="within")
+    out[cell_idx] = gaps["gap_id"].to_numpy()[gap_idx]
+    return out

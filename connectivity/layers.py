@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import hashlib
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -53,6 +55,8 @@ class LoadReport:
     rows_kept: int = 0
     cleaned: dict[str, int] = field(default_factory=dict)
     strict: bool = False
+    file_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """For each row kept, its row number in the file (from 1 after the header)."""
 
     def add(self, what: str, count: int) -> None:
         """Record ``count`` rows affected by the cleaning step ``what`` (zero is ignored)."""
@@ -87,6 +91,37 @@ def _no_sidecar_files() -> Iterator[None]:
         pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": None})
 
 
+def check_input_file(path: Path, role: str = "", *, allow_folder: bool = False) -> None:
+    """Refuse a path that is missing or that is not a regular file, before anything opens it.
+
+    A FIFO, a socket or a device named as a layer would make a reader wait forever (or read
+    without end); a folder is accepted only where a format is one (``allow_folder``, e.g. an
+    ESRI File Geodatabase). For a Shapefile, every sidecar file (``.dbf``, ``.shx`` ...) is
+    checked too.
+
+    Raises
+    ------
+    InputFileError
+        Naming the path, the role and what it is.
+    """
+    where = f" ({role})" if role else ""
+    if not path.exists():
+        raise InputFileError(f"{path}{where}: file not found")
+    paths = [path]
+    if path.suffix.lower() == ".shp":
+        paths += [p for p in path.parent.glob(glob_escape(path.stem) + ".*") if p != path]
+    for p in paths:
+        if p.is_file() or (allow_folder and p == path and p.is_dir()):
+            continue
+        kind = "a folder" if p.is_dir() else "not a regular file (a FIFO, socket or device)"
+        raise InputFileError(f"{p}{where}: {kind}; name a data file")
+
+
+def glob_escape(text: str) -> str:
+    """Escape the characters ``glob`` treats as patterns (``*?[``) in a file name."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
 def file_sha256(path: Path) -> str:
     """Return the SHA-256 of a file (for ``run.json``)."""
     digest = hashlib.sha256()
@@ -100,7 +135,7 @@ def layer_files(spec: LayerSpec) -> list[Path]:
     """Return every file on disk that makes up a layer (a Shapefile has several)."""
     path = spec.path
     if path.suffix.lower() == ".shp":
-        return sorted(p for p in path.parent.glob(path.stem + ".*") if p.is_file())
+        return sorted(p for p in path.parent.glob(glob_escape(path.stem) + ".*") if p.is_file())
     return [path]
 
 
@@ -126,8 +161,7 @@ def _read_csv(
     expected: Sequence[str] = (),
 ) -> pd.DataFrame:
     path = spec.path
-    if not path.exists():
-        raise InputFileError(f"{path}: file not found")
+    check_input_file(path, report.role if report is not None else "")
     encoding = _csv_encoding(spec)
     sep = "\t" if path.suffix.lower() == ".tsv" else None
 
@@ -206,8 +240,7 @@ def read_columns(spec: LayerSpec) -> list[str]:
     LayerError
         If the file cannot be read.
     """
-    if not spec.path.exists():
-        raise InputFileError(f"{spec.path}: file not found")
+    check_input_file(spec.path, allow_folder=not _is_table(spec))
     if _is_table(spec):
         return list(_read_csv(spec, None, nrows=0).columns)
     try:
@@ -216,6 +249,49 @@ def read_columns(spec: LayerSpec) -> list[str]:
     except Exception as exc:  # pyogrio raises several error types for unreadable files
         raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
     return [str(c).strip() for c in info["fields"]]
+
+
+def geometry_summary(spec: LayerSpec, *, metric_crs: str) -> tuple[np.ndarray, float, float]:
+    """Return a polygon layer's bounds per feature, total area and outline length, in metres.
+
+    Reads the geometries only (for estimating a run's size before it starts).
+
+    Raises
+    ------
+    InputFileError, LayerError
+        The file is missing or unreadable.
+    """
+    check_input_file(spec.path, allow_folder=True)
+    try:
+        with _no_sidecar_files():
+            gdf = pyogrio.read_dataframe(
+                spec.path, layer=spec.layer, columns=[], read_geometry=True
+            )
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
+    if gdf.crs is None:
+        if not spec.crs:
+            return np.zeros((0, 4)), 0.0, 0.0
+        gdf = gdf.set_crs(spec.crs)
+    geoms = gdf.to_crs(metric_crs).geometry.to_numpy()
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    return (
+        shapely.bounds(geoms),
+        float(shapely.area(geoms).sum()),
+        float(shapely.length(geoms).sum()),
+    )
+
+
+def count_rows(spec: LayerSpec) -> int:
+    """Return how many rows a layer has before any filter (an upper bound on what is kept)."""
+    check_input_file(spec.path, allow_folder=not _is_table(spec))
+    if _is_table(spec):
+        return len(_read_csv(spec, None))
+    try:
+        with _no_sidecar_files():
+            return int(pyogrio.read_info(spec.path, layer=spec.layer)["features"])
+    except Exception as exc:  # pyogrio raises several error types for unreadable files
+        raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
 
 
 def read_table(
@@ -252,8 +328,7 @@ def read_table(
 def _read_vector(
     spec: LayerSpec, report: LoadReport, expected: Sequence[str] = ()
 ) -> gpd.GeoDataFrame:
-    if not spec.path.exists():
-        raise InputFileError(f"{spec.path}: file not found")
+    check_input_file(spec.path, report.role, allow_folder=True)
     kwargs: dict[str, Any] = {}
     if spec.layer:
         kwargs["layer"] = spec.layer
@@ -300,9 +375,26 @@ def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, role: s
 
 
 def to_number(
-    series: pd.Series, *, path: Path, role: str, report: LoadReport | None = None
+    series: pd.Series,
+    *,
+    path: Path,
+    role: str,
+    report: LoadReport | None = None,
+    rows: np.ndarray | None = None,
 ) -> pd.Series:
     """Convert a text column to floats, mending decimal commas (``4,61``) and stray spaces.
+
+    Parameters
+    ----------
+    series
+        The column (text or numbers); blank cells become NaN.
+    path, role
+        The file that holds the column, and its role in the scenario, for messages.
+    report
+        Counts the mended values.
+    rows
+        Each value's row number in the file (from 1 after the header); default: the
+        series' index + 1.
 
     Raises
     ------
@@ -321,12 +413,14 @@ def to_number(
             int((mended != text).fillna(False).sum()),
         )
     values = pd.to_numeric(mended, errors="coerce")
-    bad = values.isna() & text.notna() & (text != "")
+    bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
     if bad.any():
-        rows = ", ".join(str(i + 1) for i in series.index[bad.to_numpy()][:5])
+        numbers = np.asarray(rows) if rows is not None else np.asarray(series.index) + 1
+        first = ", ".join(str(int(r)) for r in numbers[bad][:5])
         raise LayerError(
             f"{path} ({role}): column '{series.name}' has values that are not numbers "
-            f"(rows {rows}, counted from 1 after the header; first: {text[bad].iloc[0]!r})"
+            f"(rows {first}, counted from 1 after the header; first: "
+            f"{str(text[bad].iloc[0])[:40]!r})"
         )
     return values.astype(float)
 
@@ -431,6 +525,7 @@ def read_layer(
             gdf = gdf.copy()
             gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
             report.add("invalid polygons repaired (make_valid)", int(invalid.sum()))
+    _check_coordinates_fit_crs(gdf, report, geometry)
     gdf = gdf.to_crs(metric_crs)
     if geometry == "polygon":
         gdf = gdf.copy()
@@ -448,6 +543,7 @@ def read_layer(
             _explain_points_outside(gdf, clip_to, spec, role)
         report.drop("points outside the territory dropped", gdf.index[stray])
         gdf = gdf.loc[inside]
+    report.file_rows = gdf.index.to_numpy(dtype=np.int64) + 1
     gdf = gdf.reset_index(drop=True)
     report.rows_kept = len(gdf)
     logger.info(
@@ -495,10 +591,10 @@ def _check_geometry_type(
     else:
         ok = types.isin(["Polygon", "MultiPolygon", "GeometryCollection"])
     if not ok.all():
-        first = int(np.flatnonzero(~ok.to_numpy())[0])
+        first = int(gdf.index[np.flatnonzero(~ok.to_numpy())[0]]) + 1
         raise LayerError(
             f"{path} ({role}): expected {geometry} geometries, found "
-            f"{', '.join(sorted(set(types[~ok])))} (first at row {first})"
+            f"{', '.join(sorted(set(types[~ok])))} (first at row {first}, counted from 1)"
         )
     return gdf
 
@@ -525,6 +621,82 @@ def _drop_bad_points(gdf: gpd.GeoDataFrame, report: LoadReport) -> gpd.GeoDataFr
         bad |= out_of_range
     report.drop("rows with missing, non-finite or sentinel coordinates dropped", gdf.index[bad])
     return gdf.loc[~bad]
+
+
+def _check_coordinates_fit_crs(gdf: gpd.GeoDataFrame, report: LoadReport, geometry: str) -> None:
+    """Refuse coordinates that cannot be in the layer's CRS, for every geometry type.
+
+    Degrees beyond ±180/±90 are metres labelled as degrees; in a projected CRS, coordinates
+    far outside the CRS's area of use (most of them) are usually degrees labelled as metres.
+    Points beyond ±180/±90 in a minority of rows were already dropped as bad rows.
+    """
+    if len(gdf) == 0 or gdf.crs is None:
+        return
+    bounds = shapely.bounds(gdf.geometry.to_numpy())
+    usable = np.isfinite(bounds).all(axis=1) & (np.abs(bounds) < _SENTINEL_ABS).all(axis=1)
+    if not usable.any():
+        return
+    rows = gdf.index.to_numpy()
+    if gdf.crs.is_geographic:
+        out = usable & (
+            (np.abs(bounds[:, [0, 2]]) > 180).any(axis=1)
+            | (np.abs(bounds[:, [1, 3]]) > 90).any(axis=1)
+        )
+        if out.any():
+            first = int(np.flatnonzero(out)[0])
+            raise LayerError(
+                f"{report.path} ({report.role}): {int(out.sum())} of {len(gdf)} geometries have "
+                f"coordinates beyond ±180/±90 (first: row {int(rows[first]) + 1}, x "
+                f"{bounds[first, 0]:.1f}, y {bounds[first, 1]:.1f}): they look like metres, but "
+                f"the layer says degrees ({gdf.crs.to_string()}); set the layer's 'crs' to the "
+                "projected CRS they are in (for example EPSG:9377)"
+            )
+        return
+    area = _projected_area_of_use(gdf.crs.to_wkt())
+    if area is None:
+        return
+    x0, y0, x1, y1 = area
+    margin = max(x1 - x0, y1 - y0)
+    cx = (bounds[:, 0] + bounds[:, 2]) / 2
+    cy = (bounds[:, 1] + bounds[:, 3]) / 2
+    far = usable & (
+        (cx < x0 - margin) | (cx > x1 + margin) | (cy < y0 - margin) | (cy > y1 + margin)
+    )
+    if far.sum() > 0.5 * usable.sum():
+        first = int(np.flatnonzero(far)[0])
+        degrees = bool((np.abs(cx[usable]) <= 180).all() and (np.abs(cy[usable]) <= 90).all())
+        hint = (
+            "they look like longitude and latitude: declare the layer's 'crs' as EPSG:4326"
+            if degrees
+            else "check the layer's 'crs'"
+        )
+        raise LayerError(
+            f"{report.path} ({report.role}): {int(far.sum())} of {int(usable.sum())} "
+            f"coordinates lie far outside where {gdf.crs.name} ({gdf.crs.to_string()}) is "
+            f"used (first: row {int(rows[first]) + 1} at x {cx[first]:.6g}, y {cy[first]:.6g}; "
+            f"the CRS covers x {x0:.0f} to {x1:.0f}, y {y0:.0f} to {y1:.0f}); {hint}"
+        )
+
+
+@functools.lru_cache(maxsize=32)
+def _projected_area_of_use(crs_wkt: str) -> tuple[float, float, float, float] | None:
+    """Return the bounds, in the CRS's own units, of the area where a projected CRS is used."""
+    from pyproj import Transformer
+
+    crs = CRS.from_wkt(crs_wkt)
+    area = crs.area_of_use
+    if area is None:
+        return None
+    try:
+        transformer = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        bounds = transformer.transform_bounds(
+            area.west, area.south, area.east, area.north, densify_pts=21
+        )
+    except Exception:  # pyproj raises ProjError for areas it cannot project
+        return None
+    if not np.isfinite(bounds).all():
+        return None
+    return (float(bounds[0]), float(bounds[1]), float(bounds[2]), float(bounds[3]))
 
 
 def _explain_points_outside(
@@ -635,8 +807,7 @@ def read_osm_features(
     import osmnx as ox
 
     report = LoadReport(role=role, path=str(spec.path))
-    if not spec.path.exists():
-        raise InputFileError(f"{spec.path}: file not found")
+    check_input_file(spec.path, role)
     try:
         features = ox.features_from_xml(spec.path, tags=tags)
     except Exception as exc:  # osmnx raises its own error when nothing matches
@@ -661,20 +832,26 @@ def read_osm_features(
     return gdf, report
 
 
-def read_run_folder(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
-    """Read a finished run's manifest and every layer of its GeoPackage (for export).
+def read_run_folder(
+    folder: Path, *, layer_names: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
+    """Read a finished run's manifest and the documented layers of its GeoPackage (for export).
 
     Parameters
     ----------
     folder
         An output folder written by ``connectivity run`` (it holds ``run.json`` and
         ``connectivity.gpkg``).
+    layer_names
+        The layers a run writes. Any other table found in the GeoPackage (one added by hand,
+        or by someone tampering with the folder) is left out with a warning, never exported.
 
     Returns
     -------
     dict, dict of GeoDataFrame
-        The manifest, and the layers by name in the GeoPackage's order. The ``layer_styles``
-        table (QGIS styles) has no geometry and comes back as a plain DataFrame.
+        The manifest, and the layers by name in the order of ``layer_names``. The
+        ``layer_styles`` table (QGIS styles) has no geometry and comes back as a plain
+        DataFrame.
 
     Raises
     ------
@@ -695,7 +872,15 @@ def read_run_folder(folder: Path) -> tuple[dict[str, Any], dict[str, pd.DataFram
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         with _no_sidecar_files():
-            names = [str(name) for name, _ in pyogrio.list_layers(gpkg)]
+            present = [str(name) for name, _ in pyogrio.list_layers(gpkg)]
+            foreign = [n for n in present if n not in layer_names]
+            if foreign:
+                logger.warning(
+                    "%s: layers that a run does not write are left out: %s",
+                    gpkg,
+                    ", ".join(repr(n[:60]) for n in foreign[:10]),
+                )
+            names = [n for n in layer_names if n in present]
             frames = {name: gpd.read_file(gpkg, layer=name, engine="pyogrio") for name in names}
     except (OSError, ValueError, pyogrio.errors.DataSourceError) as exc:
         raise InputFileError(f"{gpkg}: cannot read the run's outputs ({exc})") from exc
@@ -767,8 +952,7 @@ def read_dem(path: Path, *, metric_crs: str) -> Terrain:
 
     from connectivity.propagation import Terrain
 
-    if not path.exists():
-        raise InputFileError(f"{path}: file not found")
+    check_input_file(path, "mobile.terrain")
     try:
         with rasterio.open(path) as src:
             if src.crs is None:

@@ -29,9 +29,15 @@ TOWER_TYPE = "torre_nueva"
 
 
 def transmitters_from_points(
-    points: gpd.GeoDataFrame, spec: TransmitterLayerSpec, mob: MobileSpec
+    points: gpd.GeoDataFrame,
+    spec: TransmitterLayerSpec,
+    mob: MobileSpec,
+    *,
+    rows: np.ndarray | None = None,
 ) -> list[propagation.Transmitter]:
     """Transmitters at points (metric CRS) with their technology's radio, or per-row columns.
+
+    ``rows`` gives each point's row in its file (from 1), for messages.
 
     Raises
     ------
@@ -41,16 +47,17 @@ def transmitters_from_points(
     from connectivity.layers import to_number
 
     n = len(points)
+    file_rows = np.asarray(rows) if rows is not None else np.arange(1, n + 1)
     if spec.technology_column:
         techs = points[spec.technology_column].astype("string").str.strip().fillna("")
         radios = [mob.radio_for(str(t)) for t in techs]
         unknown = [i for i, r in enumerate(radios) if r is None]
         if unknown:
             known = ", ".join(r.technology for r in [mob.radio, *mob.radios])
-            rows = ", ".join(str(i + 1) for i in unknown[:5])
+            first = ", ".join(str(int(file_rows[i])) for i in unknown[:5])
             raise LayerError(
                 f"{spec.path}: column '{spec.technology_column}' has technologies with no radio "
-                f"in the scenario (rows {rows}; radios: {known}); add them under mobile.radios"
+                f"in the scenario (rows {first}; radios: {known}); add them under mobile.radios"
             )
     else:
         radios = [mob.radio] * n
@@ -59,11 +66,11 @@ def transmitters_from_points(
     height = np.array([r.height_m for r in by_row], dtype=float).reshape(n)
     if spec.power_column:
         power = to_number(
-            points[spec.power_column], path=spec.path, role="mobile.transmitters"
+            points[spec.power_column], path=spec.path, role="mobile.transmitters", rows=file_rows
         ).to_numpy()
     if spec.height_column:
         height = to_number(
-            points[spec.height_column], path=spec.path, role="mobile.transmitters"
+            points[spec.height_column], path=spec.path, role="mobile.transmitters", rows=file_rows
         ).to_numpy()
     return [
         propagation.Transmitter(

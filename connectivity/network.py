@@ -22,7 +22,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from connectivity.errors import InputFileError, LayerError
+from connectivity.errors import LayerError
+from connectivity.layers import check_input_file
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +65,7 @@ def street_graph_from_osm(
     import osmnx as ox
 
     osm_path = Path(osm_path)
-    if not osm_path.exists():
-        raise InputFileError(f"{osm_path}: file not found")
+    check_input_file(osm_path, "candidates.network")
     digest = hashlib.sha256(osm_path.read_bytes()).hexdigest()[:16]
     key = f"streets-{digest}-{metric_crs.replace(':', '_')}-v{_CACHE_VERSION}.pickle"
     cached = cache_dir / key if cache_dir is not None else None

@@ -1,4 +1,9 @@
-"""The one orchestration: scenario → layers → demand & sites → coverage → ranking → outputs."""
+"""The one orchestration: scenario → layers → demand & sites → coverage → ranking → outputs.
+
+:func:`run_scenario` reads as its stages: territory, demand, existing coverage, mobile
+coverage, candidates, coverage, optimise, evaluation and gaps. Each stage is a function of what
+the earlier ones made; only the reading of layers (through :class:`_Inputs`) touches files.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,9 @@ from scipy import sparse
 from connectivity import (
     coverage,
     demand,
+    evaluation,
     gaps,
+    grid,
     measured,
     mobile,
     network,
@@ -28,10 +35,13 @@ from connectivity import (
     propagation,
     sites,
     territory,
+    workload,
 )
 from connectivity.errors import LayerError, ScenarioError
 from connectivity.layers import (
     LoadReport,
+    count_rows,
+    geometry_summary,
     layer_files,
     read_dem,
     read_layer,
@@ -39,136 +49,21 @@ from connectivity.layers import (
     read_table,
     to_number,
 )
-from connectivity.scenario import (
-    CandidatesSpec,
-    LayerSpec,
-    MeasuredSpec,
-    MethodSpec,
-    MobileSpec,
-    Scenario,
-)
+from connectivity.results import Results
+from connectivity.scenario import LayerSpec, MeasuredSpec, MethodSpec, MobileSpec, Scenario
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["ProgressFactory", "Results", "run_scenario"]
 
 ProgressFactory = Callable[[str, int], Any]
 """Makes a progress bar: called with a label and a total, returns an object with
 ``update(n)`` and ``close()`` (a ``tqdm`` bar fits)."""
 
 
-@dataclass
-class Results:
-    """Everything a run produced, in the scenario's metric CRS.
-
-    Attributes
-    ----------
-    scenario
-        The resolved scenario.
-    territory
-        Areas and rural land.
-    cells
-        Demand cells with ``covered_before``, ``covered_after`` and ``covered_by_rank``
-        (0 when not covered by a new site).
-    existing_wifi
-        Existing public Wi-Fi zones used for coverage.
-    candidates
-        Every candidate site, with ``rank`` (0 when not chosen).
-    selected
-        The chosen sites in rank order with their gains.
-    gaps
-        Uncovered demand after the plan, dissolved.
-    gaps_before
-        Uncovered demand before the plan, dissolved.
-    solution
-        The optimiser's answer (objective, bound, gap, method).
-    tables
-        Extra tables written as ``<name>.csv``: ``plan_comparison`` (with equity floors) and
-        ``reach_comparison`` (with walking reach).
-    stage_seconds
-        Wall time of each stage.
-    counts
-        Row counts worth reporting (cells, candidates, pairs ...).
-    load_reports
-        What reading each layer cleaned.
-    input_files
-        Every file read.
-    mobile
-        Existing mobile coverage (with a ``mobile`` section in the scenario).
-    terrain
-        The DEM used for propagation, if any.
-    """
-
-    scenario: Scenario
-    territory: territory.Territory
-    cells: gpd.GeoDataFrame
-    existing_wifi: gpd.GeoDataFrame
-    candidates: gpd.GeoDataFrame
-    selected: gpd.GeoDataFrame
-    gaps: gpd.GeoDataFrame
-    gaps_before: gpd.GeoDataFrame
-    solution: optimise.Solution | None = None
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    counts: dict[str, int] = field(default_factory=dict)
-    load_reports: list[LoadReport] = field(default_factory=list)
-    input_files: list[Path] = field(default_factory=list)
-    mobile: mobile.MobileCoverage | None = None
-    terrain: propagation.Terrain | None = None
-
-    @property
-    def transmitters(self) -> list[propagation.Transmitter]:
-        """Existing transmitters and the new towers the plan chose (for the signal raster)."""
-        if self.scenario.mobile is None or self.mobile is None:
-            return []
-        radio = self.scenario.mobile.radio
-        towers = self.selected[self.selected["type"] == mobile.TOWER_TYPE]
-        new = [mobile.tower_transmitter(float(p.x), float(p.y), radio) for p in towers.geometry]
-        return [*self.mobile.transmitters, *new]
-
-    @property
-    def rural_coverage(self) -> dict[str, float]:
-        """People on rural land and how many of them are covered before and after the plan."""
-        c = self.cells
-        rural = c["rural"].to_numpy(dtype=bool)
-        people = c["population"].to_numpy()[rural]
-        return {
-            "people": float(people.sum()),
-            "covered_before": float(people @ c["coverage_before"].to_numpy()[rural]),
-            "covered_after": float(people @ c["coverage_after"].to_numpy()[rural]),
-        }
-
-    @property
-    def summary(self) -> dict[str, float]:
-        """City-wide key figures: people, coverage before/after, sites and cost."""
-        c = self.cells
-        pop = float(c["population"].sum())
-        weight = float(c["demand_weight"].sum())
-        before = c["coverage_before"].to_numpy()
-        after = c["coverage_after"].to_numpy()
-        people = c["population"].to_numpy()
-        w = c["demand_weight"].to_numpy()
-        return {
-            "population": pop,
-            "people_without_internet": float(c["people_without_internet"].sum()),
-            "demand_weight": weight,
-            "people_covered_before": float(people @ before),
-            "people_covered_after": float(people @ after),
-            "pct_people_covered_before": _pct(float(people @ before), pop),
-            "pct_people_covered_after": _pct(float(people @ after), pop),
-            "pct_weight_covered_before": _pct(float(w @ before), weight),
-            "pct_weight_covered_after": _pct(float(w @ after), weight),
-            "sites_selected": float(len(self.selected)),
-            "total_cost": float(self.selected["cost"].sum()) if len(self.selected) else 0.0,
-        }
-
-
-def _pct(part: float, whole: float) -> float:
-    return float(100.0 * part / whole) if whole > 0 else 0.0
-
-
 class _Stages:
-    def __init__(self, progress: ProgressFactory | None) -> None:
+    def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
-        self.progress = progress
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -178,6 +73,64 @@ class _Stages:
         logger.info("stage %s done in %.2f s", name, self.seconds[name])
 
 
+@dataclass
+class _Inputs:
+    """Reads the scenario's layers, keeping what each read cleaned and every file read."""
+
+    scenario: Scenario
+    strict: bool
+    reports: list[LoadReport] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    left_out: shapely.Geometry | None = None
+
+    @property
+    def metric(self) -> str:
+        return self.scenario.territory.metric_crs
+
+    def layer(self, spec: LayerSpec, role: str, **kwargs: Any) -> gpd.GeoDataFrame:
+        return self.layer_with_report(spec, role, **kwargs)[0]
+
+    def layer_with_report(
+        self, spec: LayerSpec, role: str, **kwargs: Any
+    ) -> tuple[gpd.GeoDataFrame, LoadReport]:
+        if "clip_to" in kwargs and self.left_out is not None:
+            kwargs["left_out"] = self.left_out
+        gdf, report = read_layer(
+            spec, role=role, metric_crs=self.metric, strict=self.strict, **kwargs
+        )
+        self.reports.append(report)
+        self.files.extend(layer_files(spec))
+        return gdf, report
+
+    def table(self, spec: LayerSpec, role: str, expected: list[str]) -> pd.DataFrame:
+        frame, report = read_table(spec, role=role, strict=self.strict, expected=expected)
+        self.reports.append(report)
+        self.files.extend(layer_files(spec))
+        return frame
+
+
+@dataclass
+class _Demand:
+    grid: grid.DemandGrid
+    missing: list[demand.MissingValues]
+
+
+@dataclass
+class _Existing:
+    wifi: gpd.GeoDataFrame
+    points: np.ndarray  # 0–1 per analysis point: Wi-Fi and mobile together
+    cells_mobile: np.ndarray  # 0–1 per cell: mobile only (0 without a mobile section)
+    mobile: mobile.MobileCoverage | None
+    terrain: propagation.Terrain | None
+
+
+@dataclass
+class _Coverage:
+    matrix: sparse.csr_array  # site × point, as the plan is judged
+    straight: sparse.csr_array  # the same with a straight-line radius (walking: compared)
+    streets: Any = None
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -185,6 +138,7 @@ def run_scenario(
     write: bool = True,
     progress: ProgressFactory | None = None,
     strict: bool = False,
+    max_memory_bytes: int | None = None,
 ) -> Results:
     """Run a scenario end to end and (by default) write its outputs.
 
@@ -193,14 +147,18 @@ def run_scenario(
     scenario
         A scenario from :func:`connectivity.load_scenario`.
     out_dir
-        Folder for the outputs; default ``<output.folder>/<scenario name>``.
+        Folder for the outputs; default ``<output.folder>/<scenario name>``. It is checked
+        (and locked against another run) before anything is computed.
     write
         Write the outputs (atomically: all of them or none).
     progress
         Optional progress-bar factory for the long stages (the CLI passes ``tqdm``).
     strict
-        Turn every warning about input rows left out (bad coordinates, points outside the
-        territory, units without a table row) into an error.
+        Turn every warning about input rows left out or values filled in (bad coordinates,
+        points outside the territory, units without a table row, blank values) into an error.
+    max_memory_bytes
+        Refuse the run when its estimated memory is above this (default: half of this
+        machine's memory, or ``$CONNECTIVITY_MAX_MEMORY_GB``).
 
     Returns
     -------
@@ -211,254 +169,58 @@ def run_scenario(
     ConnectivityError
         On any bad input; nothing is written then and earlier outputs stay as they were.
     """
-    stages = _Stages(progress)
-    reports: list[LoadReport] = []
-    files: list[Path] = []
-    metric = scenario.territory.metric_crs
+    if not write:
+        return _compute(scenario, progress, strict, max_memory_bytes)
+    from connectivity.outputs import output_folder, write_outputs  # only outputs writes
 
-    left_out: list[shapely.Geometry] = []  # the territory's parts outside a study area
+    with output_folder(out_dir or scenario.output_dir) as destination:
+        results = _compute(scenario, progress, strict, max_memory_bytes)
+        start = time.perf_counter()
+        write_outputs(results, destination, progress=progress)
+        logger.info("stage outputs done in %.2f s", time.perf_counter() - start)
+    return results
 
-    def load(spec: LayerSpec, role: str, **kwargs: Any) -> gpd.GeoDataFrame:
-        if "clip_to" in kwargs and left_out:
-            kwargs["left_out"] = left_out[0]
-        gdf, report = read_layer(spec, role=role, metric_crs=metric, strict=strict, **kwargs)
-        reports.append(report)
-        files.extend(layer_files(spec))
-        return gdf
 
-    t = scenario.territory
+def _compute(
+    scenario: Scenario,
+    progress: ProgressFactory | None,
+    strict: bool,
+    max_memory_bytes: int | None,
+) -> Results:
+    limit = max_memory_bytes or workload.default_memory_limit_bytes()
+    stages = _Stages()
+    inputs = _Inputs(scenario, strict)
     with stages.stage("territory"):
-        bounds = load(
-            t.boundaries,
-            "territory.boundaries",
-            geometry="polygon",
-            expected=[t.id_column, t.name_column],
-        )
-        for col in (t.id_column, t.name_column):
-            if col not in bounds.columns:
-                raise LayerError(f"{t.boundaries.path}: column '{col}' not found")
-        rural_layer = (
-            load(t.rural_layer, "territory.rural_layer", geometry="polygon")
-            if t.rural_layer
-            else None
-        )
-        terr = territory.territory_from_layers(
-            bounds,
-            id_column=t.id_column,
-            name_column=t.name_column,
-            include=t.include,
-            rural_ids=t.rural_ids,
-            rural_layer=rural_layer,
-            bbox=t.bbox,
-        )
-        outline = terr.outline
-        shapely.prepare(outline)
-        left_out.append(terr.excluded)
-
-    d = scenario.demand
+        terr = _territory(inputs)
     with stages.stage("demand"):
-        layer_cols = [d.id_column] + (
-            [d.join.key] if d.join is not None else demand.value_columns(d)
-        )
-        layer = load(d.layer, "demand.layer", geometry="polygon", expected=layer_cols)
-        table = None
-        if d.join is not None:
-            table, report = read_table(
-                d.join.table,
-                role="demand.join.table",
-                strict=strict,
-                expected=[d.join.table_key or d.join.key, *demand.value_columns(d)],
-            )
-            reports.append(report)
-            files.extend(layer_files(d.join.table))
-        if t.include:  # a study area: keep the units that reach into it
-            layer = layer[layer.intersects(outline)].reset_index(drop=True)
-        units = demand.units_from_layers(layer, table, d, strict=strict)
-        cells = demand.cells_from_units(
-            units,
-            terr,
-            cell_size_m=d.cell_size_m,
-            groups=d.groups,
-            rural_multiplier=d.rural_multiplier,
-            snap_distance_m=d.snap_distance_m,
-        )
-        if len(cells) == 0:
-            raise LayerError(f"{d.layer.path}: no populated cell falls inside the territory")
-        centres = demand.cell_centres(cells)
-
-    e = scenario.existing_coverage
+        dem = _demand(inputs, terr, limit)
     with stages.stage("existing_coverage"):
-        if e.wifi is not None:
-            wifi_raw = load(
-                e.wifi,
-                "existing_coverage.wifi",
-                geometry="point",
-                clip_to=outline,
-                expected=[e.name_column] if e.name_column else [],
-            )
-            name = (
-                wifi_raw[e.name_column].astype(str)
-                if e.name_column
-                else pd.Series([""] * len(wifi_raw))
-            )
-            wifi = gpd.GeoDataFrame(
-                {"name": name.to_numpy()}, geometry=wifi_raw.geometry, crs=wifi_raw.crs
-            )
-        else:
-            wifi = gpd.GeoDataFrame({"name": []}, geometry=[], crs=metric)
-        wifi_xy = (
-            np.column_stack([wifi.geometry.x, wifi.geometry.y]) if len(wifi) else (np.zeros((0, 2)))
-        )
-        wifi_before = coverage.covered_by_points(centres, wifi_xy, e.radius_m)
-        logger.info("existing coverage: %d zones cover %d cells", len(wifi), int(wifi_before.sum()))
-
-    mob = scenario.mobile
-    mobile_cov: mobile.MobileCoverage | None = None
-    terrain_model: propagation.Terrain | None = None
-    existing = wifi_before.astype(float)
-    if mob is not None:
-        with stages.stage("mobile_coverage"):
-            if mob.terrain is not None:
-                terrain_model = read_dem(mob.terrain, metric_crs=metric)
-                files.append(mob.terrain)
-            sources = []
-            for i, mspec in enumerate(mob.measured):
-                shapes, quality = _read_measured(
-                    mspec, f"mobile.measured[{i}]", load, reports, metric
-                )
-                files.extend(layer_files(mspec))
-                sources.append((mspec, measured.measured_on_cells(cells, shapes, quality)))
-            transmitters: list[propagation.Transmitter] = []
-            if mob.transmitters is not None:
-                spec_t = mob.transmitters
-                points = load(spec_t, "mobile.transmitters", geometry="point")
-                transmitters = mobile.transmitters_from_points(points, spec_t, mob)
-            calibrations = {}
-            if mob.calibration is not None:
-                cal = mob.calibration
-                samples = load(cal, "mobile.calibration", geometry="point")
-                dbm = to_number(
-                    samples[cal.dbm_column], path=cal.path, role="mobile.calibration"
-                ).to_numpy()
-                radio = mob.radio_for(cal.technology)
-                assert radio is not None  # checked with the scenario
-                calibrations[radio.technology] = mobile.calibrate(
-                    samples, dbm, transmitters, radio.technology
-                )
-            mobile_cov = _mobile_coverage(
-                mob, cells, centres, transmitters, sources, terrain_model, calibrations
-            )
-        existing = np.maximum(existing, mobile_cov.quality)
-    covered_before = existing > 0
-
-    c = scenario.candidates
+        existing = _existing(inputs, terr, dem.grid)
     with stages.stage("candidates"):
-        loaded = []
-        for i, spec in enumerate(c.layers):
-            role = f"candidates.layers[{i}] ({spec.type})"
-            if spec.osm_tags:
-                points, report = read_osm_features(
-                    spec, spec.osm_tags, role=role, metric_crs=metric, clip_to=outline
-                )
-                reports.append(report)
-                files.append(spec.path)
-                spec = dataclasses.replace(spec, name_column="name")
-            else:
-                points = load(
-                    spec,
-                    role,
-                    geometry="point",
-                    clip_to=outline,
-                    expected=[spec.name_column] if spec.name_column else [],
-                )
-            loaded.append((spec, points))
-        cand = sites.candidates_from_layers(loaded, terr, merge_distance_m=c.merge_distance_m)
-        if mob is not None and mob.new_towers is not None:
-            towers = mobile.propose_towers(cells, centres, existing, terr, mob.new_towers)
-            cand = (
-                gpd.GeoDataFrame(
-                    pd.concat([cand, towers], ignore_index=True), geometry="geometry", crs=metric
-                )
-                if len(cand)
-                else towers
-            )
-        if scenario.method.sites is not None and scenario.method.sites > len(cand):
-            raise ScenarioError(
-                [
-                    f"method.sites: {scenario.method.sites} is more than the {len(cand)} candidate "
-                    "sites inside the territory"
-                ],
-                str(scenario.source or ""),
-            )
-        if len(cand) == 0:
-            raise LayerError("candidates: no candidate site falls inside the territory")
-
+        cand = _candidates(inputs, terr, dem.grid, existing)
     with stages.stage("coverage_matrix"):
-        is_tower = (cand["type"] == mobile.TOWER_TYPE).to_numpy()
-        all_xy = np.column_stack([cand.geometry.x, cand.geometry.y])
-        cand_xy = all_xy[~is_tower]  # towers come last, after the Wi-Fi candidates
-        matrix = coverage.coverage_matrix(cand_xy, centres, c.radius_m, decay=c.decay)
-        straight = matrix
-        if c.reach == "walking":
-            assert c.network is not None
-            streets = network.street_graph_from_osm(
-                c.network, metric_crs=metric, cache_dir=network.default_cache_dir()
-            )
-            files.append(c.network)
-            matrix = network.walking_coverage(
-                streets, cand_xy, centres, c.walk_cutoff_m or c.radius_m
-            )
-        if is_tower.any():
-            assert mob is not None
-            on_rural = cells["rural"].to_numpy(dtype=bool)
-            rows = mobile.tower_coverage(
-                all_xy[is_tower], centres, mob.radio, terrain_model, on_rural
-            )
-            if mob.new_towers is not None and mob.new_towers.rural_only:
-                rows = sparse.csr_array(rows @ sparse.diags_array(on_rural.astype(float)))
-                rows.eliminate_zeros()
-            matrix = sparse.csr_array(sparse.vstack([matrix, rows], format="csr"))
-            straight = sparse.csr_array(sparse.vstack([straight, rows], format="csr"))
-
-    m = scenario.method
+        cov = _coverage(inputs, terr, dem.grid, cand, existing, limit)
     with stages.stage("optimise"):
-        weights = cells["demand_weight"].to_numpy()
-        plan = _solve(m, matrix, weights, existing, cand, cells, terr, progress, equity=True)
-        tables: dict[str, pd.DataFrame] = {}
-        if m.compare_unconstrained and m.constraints.any_floor:
-            free = _solve(m, matrix, weights, existing, cand, cells, terr, None, equity=False)
-            tables["plan_comparison"] = _comparison_table(plan, free, cand, cells)
-        if c.reach == "walking":
-            by_line = _solve(m, straight, weights, existing, cand, cells, terr, None, equity=True)
-            tables["reach_comparison"] = _reach_table(
-                plan, by_line, matrix, straight, cells, c, existing
-            )
-        ranking = plan.ranking
-        cells["coverage_before"] = existing
-        cells["coverage_after"] = ranking.covered
-        cells["covered_before"] = covered_before
-        if mobile_cov is not None:
-            cells["mobile_quality_before"] = mobile_cov.quality
-            cells["mobile_source"] = mobile_cov.source
-        cells["covered_after"] = ranking.covered > 0
-        by_rank = np.zeros(len(cells), dtype=np.int64)
-        for rank, newly in enumerate(ranking.newly_covered, start=1):
-            by_rank[newly] = rank
-        cells["covered_by_rank"] = by_rank
-        selected = _selected_table(cand, cells, ranking, matrix)
+        plan, tables = _optimise(scenario, cov, dem.grid, existing, cand, terr, progress)
+    with stages.stage("evaluation"):
+        cells, selected, new_people = _evaluate(dem.grid, cov, existing, cand, plan)
         cand = cand.copy()
         cand["rank"] = 0
-        cand.loc[ranking.sites, "rank"] = np.arange(1, len(ranking.sites) + 1)
-
+        cand.loc[plan.ranking.sites, "rank"] = np.arange(1, len(plan.ranking.sites) + 1)
+        check = _discretisation(scenario, dem.grid, existing, cand, plan, cov, new_people)
     with stages.stage("gaps"):
-        gaps_after = gaps.gaps_from_cells(cells, cells["covered_after"].to_numpy())
-        gaps_before = gaps.gaps_from_cells(cells, cells["covered_before"].to_numpy())
-
-    results = Results(
+        gaps_after = _gaps(cells, dem.grid.points, plan.ranking.covered, "after")
+        gaps_before = _gaps(cells, dem.grid.points, existing.points, "before")
+        cells["gap_id"] = gaps.cell_gap_ids(cells, gaps_after)
+    points = dem.grid.points
+    return Results(
         scenario=scenario,
         territory=terr,
         cells=cells,
-        existing_wifi=wifi,
+        points=points,
+        point_coverage_before=existing.points,
+        point_coverage_after=plan.ranking.covered,
+        existing_wifi=existing.wifi,
         candidates=cand,
         selected=selected,
         gaps=gaps_after,
@@ -469,53 +231,480 @@ def run_scenario(
         counts={
             "areas": len(terr.areas),
             "demand_cells": len(cells),
-            "existing_wifi": len(wifi),
+            "analysis_points": len(points),
+            "existing_wifi": len(existing.wifi),
             "candidates": len(cand),
-            "coverage_pairs": int(matrix.nnz),
+            "coverage_pairs": int(cov.matrix.nnz),
             "sites_selected": len(selected),
             "gap_polygons": len(gaps_after),
         },
-        load_reports=reports,
-        input_files=sorted(set(files)),
+        load_reports=inputs.reports,
+        missing_values=dem.missing,
+        discretisation=check,
+        input_files=sorted(set(inputs.files)),
+        mobile=existing.mobile,
+        terrain=existing.terrain,
+    )
+
+
+def _territory(inputs: _Inputs) -> territory.Territory:
+    t = inputs.scenario.territory
+    bounds = inputs.layer(
+        t.boundaries,
+        "territory.boundaries",
+        geometry="polygon",
+        expected=[t.id_column, t.name_column],
+    )
+    for col in (t.id_column, t.name_column):
+        if col not in bounds.columns:
+            raise LayerError(f"{t.boundaries.path}: column '{col}' not found")
+    rural_layer = (
+        inputs.layer(t.rural_layer, "territory.rural_layer", geometry="polygon")
+        if t.rural_layer
+        else None
+    )
+    terr = territory.territory_from_layers(
+        bounds,
+        id_column=t.id_column,
+        name_column=t.name_column,
+        include=t.include,
+        rural_ids=t.rural_ids,
+        rural_layer=rural_layer,
+        bbox=t.bbox,
+    )
+    inputs.left_out = terr.excluded
+    return terr
+
+
+def point_radii(scenario: Scenario) -> list[float]:
+    """Every reach judged point by point: new sites' radius or walking cutoff, existing zones."""
+    c, e = scenario.candidates, scenario.existing_coverage
+    radii = []
+    if c.layers:
+        radii.append(c.walk_cutoff_m or c.radius_m if c.reach == "walking" else c.radius_m)
+    if e.wifi is not None:
+        radii.append(e.radius_m)
+    return radii
+
+
+def estimate_workload(scenario: Scenario) -> tuple[workload.Workload, str]:
+    """Estimate a scenario's cells, points, coverage pairs and memory from its files' sizes.
+
+    Reads only the demand layer's geometries and the candidate layers' row counts: what
+    ``connectivity validate`` reports. Returns the estimate and the settings that drive it.
+    """
+    d, c = scenario.demand, scenario.candidates
+    subdivisions = grid.analysis_subdivisions(
+        d.cell_size_m, point_radii(scenario), d.analysis_cell_size_m
+    )
+    bounds, area, length = geometry_summary(d.layer, metric_crs=scenario.territory.metric_crs)
+    work = workload.grid_workload(
+        bounds, area, length, cell_size_m=d.cell_size_m, subdivisions=subdivisions
+    )
+    spacing = d.cell_size_m / subdivisions
+    reach = c.walk_cutoff_m or c.radius_m if c.reach == "walking" else c.radius_m
+    n_sites = sum(count_rows(layer) for layer in c.layers if not layer.osm_tags)
+    pairs = workload.pairs_bound(n_sites, max(reach, c.radius_m), spacing, work.points)
+    if scenario.mobile is not None and scenario.mobile.new_towers is not None:
+        pairs += scenario.mobile.new_towers.count * work.points
+    settings = (
+        f"demand.cell_size_m (now {d.cell_size_m:g} m), demand.analysis_cell_size_m (now "
+        f"{spacing:g} m) or candidates.radius_m (now {c.radius_m:g} m)"
+    )
+    return workload.with_pairs(work, pairs), settings
+
+
+def _demand(inputs: _Inputs, terr: territory.Territory, limit: int) -> _Demand:
+    s = inputs.scenario
+    d = s.demand
+    layer_cols = [d.id_column] + ([d.join.key] if d.join is not None else demand.value_columns(d))
+    layer, report = inputs.layer_with_report(
+        d.layer, "demand.layer", geometry="polygon", expected=layer_cols
+    )
+    rows = report.file_rows
+    table = None
+    if d.join is not None:
+        table = inputs.table(
+            d.join.table,
+            "demand.join.table",
+            [d.join.table_key or d.join.key, *demand.value_columns(d)],
+        )
+    if s.territory.include:  # a study area: keep the units that reach into it
+        inside = layer.intersects(terr.outline).to_numpy()
+        layer, rows = layer[inside].reset_index(drop=True), rows[inside]
+    units, missing = demand.units_from_layers(
+        layer, table, d, layer_rows=rows, strict=inputs.strict
+    )
+    subdivisions = grid.analysis_subdivisions(d.cell_size_m, point_radii(s), d.analysis_cell_size_m)
+    geoms = units.geometry.to_numpy()
+    work = workload.grid_workload(
+        shapely.bounds(geoms),
+        float(shapely.area(geoms).sum()),
+        float(shapely.length(geoms).sum()),
+        cell_size_m=d.cell_size_m,
+        subdivisions=subdivisions,
+    )
+    workload.check_workload(
+        work,
+        limit,
+        settings=f"demand.cell_size_m (now {d.cell_size_m:g} m) or "
+        f"demand.analysis_cell_size_m (now {d.cell_size_m / subdivisions:g} m)",
+    )
+    demand_grid = grid.demand_grid(
+        units,
+        terr,
+        cell_size_m=d.cell_size_m,
+        subdivisions=subdivisions,
+        groups=d.groups,
+        rural_multiplier=d.rural_multiplier,
+        snap_distance_m=d.snap_distance_m,
+    )
+    if len(demand_grid.cells) == 0:
+        raise LayerError(f"{d.layer.path}: no populated cell falls inside the territory")
+    return _Demand(demand_grid, missing)
+
+
+def _existing(inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid) -> _Existing:
+    s = inputs.scenario
+    e = s.existing_coverage
+    points, cells = dg.points, dg.cells
+    if e.wifi is not None:
+        raw = inputs.layer(
+            e.wifi,
+            "existing_coverage.wifi",
+            geometry="point",
+            clip_to=terr.outline,
+            expected=[e.name_column] if e.name_column else [],
+        )
+        name = raw[e.name_column].astype(str) if e.name_column else pd.Series([""] * len(raw))
+        wifi = gpd.GeoDataFrame({"name": name.to_numpy()}, geometry=raw.geometry, crs=raw.crs)
+    else:
+        wifi = gpd.GeoDataFrame({"name": []}, geometry=[], crs=inputs.metric)
+    wifi_points = coverage.covered_by_points(points.xy, _xy(wifi), e.radius_m).astype(float)
+    logger.info(
+        "existing coverage: %d zones reach %d of %d analysis points",
+        len(wifi),
+        int(wifi_points.sum()),
+        len(points),
+    )
+    mobile_cov, terrain_model = None, None
+    cells_mobile = np.zeros(len(cells))
+    if s.mobile is not None:
+        mobile_cov, terrain_model = _mobile(inputs, s.mobile, cells)
+        cells_mobile = mobile_cov.quality
+    return _Existing(
+        wifi=wifi,
+        points=np.maximum(wifi_points, cells_mobile[points.cell]),
+        cells_mobile=cells_mobile,
         mobile=mobile_cov,
         terrain=terrain_model,
     )
-    if write:
-        from connectivity.outputs import write_outputs  # only outputs writes
 
-        start = time.perf_counter()
-        write_outputs(results, out_dir or scenario.output_dir, progress=progress)
-        logger.info("stage outputs done in %.2f s", time.perf_counter() - start)
-    return results
+
+def _xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    if len(gdf) == 0:
+        return np.zeros((0, 2))
+    return np.column_stack([gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()])
+
+
+def _mobile(
+    inputs: _Inputs, mob: MobileSpec, cells: gpd.GeoDataFrame
+) -> tuple[mobile.MobileCoverage, propagation.Terrain | None]:
+    """Existing mobile coverage per published cell (radio reach is kilometres: per cell)."""
+    terrain_model = None
+    if mob.terrain is not None:
+        terrain_model = read_dem(mob.terrain, metric_crs=inputs.metric)
+        inputs.files.append(mob.terrain)
+    sources = []
+    for i, mspec in enumerate(mob.measured):
+        shapes, quality = _read_measured(mspec, f"mobile.measured[{i}]", inputs)
+        inputs.files.extend(layer_files(mspec))
+        sources.append((mspec, measured.measured_on_cells(cells, shapes, quality)))
+    transmitters: list[propagation.Transmitter] = []
+    if mob.transmitters is not None:
+        spec_t = mob.transmitters
+        points, report = inputs.layer_with_report(spec_t, "mobile.transmitters", geometry="point")
+        transmitters = mobile.transmitters_from_points(points, spec_t, mob, rows=report.file_rows)
+    calibrations = {}
+    if mob.calibration is not None:
+        cal = mob.calibration
+        samples, report = inputs.layer_with_report(cal, "mobile.calibration", geometry="point")
+        dbm = to_number(
+            samples[cal.dbm_column], path=cal.path, role="mobile.calibration", rows=report.file_rows
+        ).to_numpy()
+        radio = mob.radio_for(cal.technology)
+        assert radio is not None  # checked with the scenario
+        calibrations[radio.technology] = mobile.calibrate(
+            samples, dbm, transmitters, radio.technology
+        )
+    centres = grid.cell_centres(cells)
+    cov = _mobile_coverage(mob, cells, centres, transmitters, sources, terrain_model, calibrations)
+    return cov, terrain_model
+
+
+def _candidates(
+    inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid, existing: _Existing
+) -> gpd.GeoDataFrame:
+    s = inputs.scenario
+    c = s.candidates
+    loaded = []
+    for i, spec in enumerate(c.layers):
+        role = f"candidates.layers[{i}] ({spec.type})"
+        if spec.osm_tags:
+            points, report = read_osm_features(
+                spec, spec.osm_tags, role=role, metric_crs=inputs.metric, clip_to=terr.outline
+            )
+            inputs.reports.append(report)
+            inputs.files.append(spec.path)
+            spec = dataclasses.replace(spec, name_column="name")
+        else:
+            points = inputs.layer(
+                spec,
+                role,
+                geometry="point",
+                clip_to=terr.outline,
+                expected=[spec.name_column] if spec.name_column else [],
+            )
+        loaded.append((spec, points))
+    cand = sites.candidates_from_layers(loaded, terr, merge_distance_m=c.merge_distance_m)
+    mob = s.mobile
+    if mob is not None and mob.new_towers is not None:
+        cells = dg.cells
+        share_before = dg.points.per_cell(
+            dg.points.population * existing.points, len(cells)
+        ) / np.maximum(cells["population"].to_numpy(dtype=float), 1e-12)
+        towers = mobile.propose_towers(
+            cells, grid.cell_centres(cells), np.minimum(share_before, 1.0), terr, mob.new_towers
+        )
+        cand = (
+            gpd.GeoDataFrame(
+                pd.concat([cand, towers], ignore_index=True), geometry="geometry", crs=inputs.metric
+            )
+            if len(cand)
+            else towers
+        )
+    if s.method.sites is not None and s.method.sites > len(cand):
+        raise ScenarioError(
+            [
+                f"method.sites: {s.method.sites} is more than the {len(cand)} candidate "
+                "sites inside the territory"
+            ],
+            str(s.source or ""),
+        )
+    if len(cand) == 0:
+        raise LayerError("candidates: no candidate site falls inside the territory")
+    return cand
+
+
+def _coverage(
+    inputs: _Inputs,
+    terr: territory.Territory,
+    dg: grid.DemandGrid,
+    cand: gpd.GeoDataFrame,
+    existing: _Existing,
+    limit: int,
+) -> _Coverage:
+    s = inputs.scenario
+    c = s.candidates
+    points = dg.points
+    is_tower = (cand["type"] == mobile.TOWER_TYPE).to_numpy()
+    all_xy = _xy(cand)
+    cand_xy = all_xy[~is_tower]  # towers come last, after the Wi-Fi candidates
+    reach = c.walk_cutoff_m or c.radius_m if c.reach == "walking" else c.radius_m
+    pairs = coverage.estimate_pairs(cand_xy, points.xy, max(reach, c.radius_m))
+    if is_tower.any():
+        pairs += int(is_tower.sum()) * len(points)
+    work = workload.with_pairs(workload.Workload(cells=len(dg.cells), points=len(points)), pairs)
+    workload.check_workload(
+        work, limit, settings=f"candidates.radius_m (now {c.radius_m:g} m) or the candidate layers"
+    )
+    matrix = coverage.coverage_matrix(cand_xy, points.xy, c.radius_m, decay=c.decay)
+    straight = matrix
+    streets = None
+    if c.reach == "walking":
+        assert c.network is not None
+        streets = network.street_graph_from_osm(
+            c.network, metric_crs=inputs.metric, cache_dir=network.default_cache_dir()
+        )
+        inputs.files.append(c.network)
+        matrix = network.walking_coverage(streets, cand_xy, points.xy, reach)
+    if is_tower.any():
+        mob = s.mobile
+        assert mob is not None
+        cells = dg.cells
+        on_rural = cells["rural"].to_numpy(dtype=bool)
+        rows = mobile.tower_coverage(
+            all_xy[is_tower], grid.cell_centres(cells), mob.radio, existing.terrain, on_rural
+        )
+        if mob.new_towers is not None and mob.new_towers.rural_only:
+            rows = sparse.csr_array(rows @ sparse.diags_array(on_rural.astype(float)))
+            rows.eliminate_zeros()
+        rows = sparse.csr_array(rows[:, points.cell])  # radio reach is judged per cell
+        rows.eliminate_zeros()
+        matrix = sparse.csr_array(sparse.vstack([matrix, rows], format="csr"))
+        straight = sparse.csr_array(sparse.vstack([straight, rows], format="csr"))
+    return _Coverage(matrix=matrix, straight=straight, streets=streets)
+
+
+def _optimise(
+    scenario: Scenario,
+    cov: _Coverage,
+    dg: grid.DemandGrid,
+    existing: _Existing,
+    cand: gpd.GeoDataFrame,
+    terr: territory.Territory,
+    progress: ProgressFactory | None,
+) -> tuple[optimise.Solution, dict[str, pd.DataFrame]]:
+    m, c = scenario.method, scenario.candidates
+    points = dg.points
+
+    def solve(
+        matrix: sparse.csr_array, bar: ProgressFactory | None, equity: bool
+    ) -> optimise.Solution:
+        return _solve(m, matrix, points, dg.cells, existing.points, cand, terr, bar, equity=equity)
+
+    plan = solve(cov.matrix, progress, True)
+    tables: dict[str, pd.DataFrame] = {}
+    point_areas = dg.cells["area_code"].to_numpy()[points.cell]
+    if m.compare_unconstrained and m.constraints.any_floor:
+        free = solve(cov.matrix, None, False)
+        tables["plan_comparison"] = evaluation.comparison_table(
+            plan, free, cand, points, point_areas
+        )
+    if c.reach == "walking":
+        by_line = solve(cov.straight, None, True)
+        tables["reach_comparison"] = evaluation.reach_table(
+            plan,
+            by_line,
+            cov.matrix,
+            cov.straight,
+            points,
+            existing.points,
+            walk_cutoff_m=c.walk_cutoff_m or c.radius_m,
+            radius_m=c.radius_m,
+        )
+    return plan, tables
+
+
+def _evaluate(
+    dg: grid.DemandGrid,
+    cov: _Coverage,
+    existing: _Existing,
+    cand: gpd.GeoDataFrame,
+    plan: optimise.Solution,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray]:
+    cells, points = dg.cells, dg.points
+    ranking = plan.ranking
+    pop_cells = cells["population"].to_numpy(dtype=float)
+    new_people, by_rank = evaluation.rank_effects(
+        points, cov.matrix, ranking, existing.points, len(cells), pop_cells
+    )
+    cells = evaluation.add_coverage_columns(
+        cells, points, existing.points, ranking.covered, by_rank
+    )
+    if existing.mobile is not None:
+        cells["mobile_quality_before"] = existing.mobile.quality
+        cells["mobile_source"] = existing.mobile.source
+    w = points.demand_weight
+    selected = evaluation.selected_table(
+        cand,
+        ranking,
+        new_people,
+        weight_before=float(w @ existing.points),
+        total_weight=float(w.sum()),
+    )
+    return cells, selected, new_people
+
+
+def _discretisation(
+    scenario: Scenario,
+    dg: grid.DemandGrid,
+    existing: _Existing,
+    cand: gpd.GeoDataFrame,
+    plan: optimise.Solution,
+    cov: _Coverage,
+    new_people: np.ndarray,
+) -> dict[str, Any]:
+    """Judge the plan again on points twice as fine where point-radius reach matters."""
+    c, e = scenario.candidates, scenario.existing_coverage
+    is_tower = (cand["type"] == mobile.TOWER_TYPE).to_numpy()
+    chosen = plan.ranking.sites
+    chosen_local = chosen[~is_tower[chosen]]
+    all_xy = _xy(cand)
+    wifi_xy = _xy(existing.wifi)
+    reach = c.walk_cutoff_m or c.radius_m if c.reach == "walking" else c.radius_m
+    towers_chosen = chosen[is_tower[chosen]]
+
+    def existing_at(pts: grid.DemandPoints) -> np.ndarray:
+        wifi = coverage.covered_by_points(pts.xy, wifi_xy, e.radius_m).astype(float)
+        return np.maximum(wifi, existing.cells_mobile[pts.cell])
+
+    def new_at(pts: grid.DemandPoints) -> np.ndarray:
+        if c.reach == "walking" and cov.streets is not None:
+            rows = network.walking_coverage(cov.streets, all_xy[chosen_local], pts.xy, reach)
+        else:
+            rows = coverage.coverage_matrix(all_xy[chosen_local], pts.xy, c.radius_m, decay=c.decay)
+        total = existing_at(pts) + np.asarray(rows.sum(axis=0)).ravel()
+        if len(towers_chosen):  # towers are judged per cell: the same values at any spacing
+            per_cell = np.zeros(len(dg.cells))
+            per_cell[dg.points.cell] = np.asarray(cov.matrix[towers_chosen].sum(axis=0)).ravel()
+            total += per_cell[pts.cell]
+        return np.minimum(total, 1.0)
+
+    local_xy = np.vstack([all_xy[chosen_local], wifi_xy]) if len(wifi_xy) else all_xy[chosen_local]
+    return evaluation.discretisation_check(
+        dg,
+        reach_radius_m=max([reach, c.radius_m, e.radius_m if len(wifi_xy) else 0.0]),
+        local_xy=local_xy,
+        existing_at=existing_at,
+        new_at=new_at,
+        plan_new_people=float(new_people.sum()),
+        chosen_xy=all_xy[chosen_local],
+        candidate_xy=all_xy[~is_tower],
+    )
+
+
+def _gaps(
+    cells: gpd.GeoDataFrame, points: grid.DemandPoints, point_cov: np.ndarray, when: str
+) -> gpd.GeoDataFrame:
+    """Cells where most people are out of reach, with the people out of reach in them."""
+    n = len(cells)
+    open_share = 1.0 - point_cov
+    return gaps.gaps_from_cells(
+        cells,
+        in_gap=~cells[f"covered_{when}"].to_numpy(dtype=bool),
+        population=points.per_cell(points.population * open_share, n),
+        people_without_internet=points.per_cell(points.people_without_internet * open_share, n),
+        demand_weight=points.per_cell(points.demand_weight * open_share, n),
+    )
 
 
 def _read_measured(
-    spec: MeasuredSpec,
-    role: str,
-    load: Callable[..., gpd.GeoDataFrame],
-    reports: list[LoadReport],
-    metric_crs: str,
+    spec: MeasuredSpec, role: str, inputs: _Inputs
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Read one measured source as polygons (metric CRS) with a quality per polygon."""
+    rows = None
     if spec.kind == "speedtest" and spec.path.suffix.lower() in (".csv", ".txt", ".tsv"):
-        table, report = read_table(
-            spec,
-            role=role,
-            expected=[spec.quadkey_column, spec.download_column, spec.tests_column or ""],
+        table = inputs.table(
+            spec, role, [spec.quadkey_column, spec.download_column, spec.tests_column or ""]
         )
-        reports.append(report)
         tiles = measured.tiles_from_quadkeys(table, spec.quadkey_column, source=str(spec.path))
-        shapes = tiles.to_crs(metric_crs)
+        shapes = tiles.to_crs(inputs.metric)
     else:
-        shapes = load(spec, role, geometry="polygon")
+        shapes, report = inputs.layer_with_report(spec, role, geometry="polygon")
+        rows = report.file_rows
     if spec.kind == "polygons":
         return shapes, np.full(len(shapes), measured.QUALITY[spec.coverage_class])
-    download = to_number(shapes[spec.download_column], path=spec.path, role=role).to_numpy()
+    download = to_number(
+        shapes[spec.download_column], path=spec.path, role=role, rows=rows
+    ).to_numpy()
     if spec.speed_unit == "kbps":
         download = download / 1000.0
     keep = np.isfinite(download)
     if spec.tests_column:
-        tests = to_number(shapes[spec.tests_column], path=spec.path, role=role).to_numpy()
+        tests = to_number(
+            shapes[spec.tests_column], path=spec.path, role=role, rows=rows
+        ).to_numpy()
         keep &= tests >= spec.min_tests
     classes = measured.speed_class(
         download[keep], basic_mbps=spec.basic_mbps, good_mbps=spec.good_mbps
@@ -579,10 +768,10 @@ def _mobile_coverage(
 def _solve(
     m: MethodSpec,
     matrix: sparse.csr_array,
-    weights: np.ndarray,
+    points: grid.DemandPoints,
+    cells: gpd.GeoDataFrame,
     existing: np.ndarray,
     cand: gpd.GeoDataFrame,
-    cells: gpd.GeoDataFrame,
     terr: territory.Territory,
     progress: ProgressFactory | None,
     *,
@@ -604,7 +793,7 @@ def _solve(
 
     limits: list[optimise.GroupLimit] = []
     if equity:
-        cand_xy = np.column_stack([cand.geometry.x, cand.geometry.y])
+        cand_xy = _xy(cand)
         site_rural = (
             shapely.contains_xy(terr.rural, cand_xy[:, 0], cand_xy[:, 1])
             if not terr.rural.is_empty
@@ -612,10 +801,10 @@ def _solve(
         )
         limits = optimise.equity_limits(
             cand["area_code"].to_numpy(),
-            cells["area_code"].to_numpy(),
+            cells["area_code"].to_numpy()[points.cell],
             area_names=dict(zip(terr.areas["area_code"], terr.areas["area_name"], strict=True)),
             site_rural=site_rural,
-            cell_rural=cells["rural"].to_numpy(),
+            cell_rural=cells["rural"].to_numpy()[points.cell],
             min_sites_per_area=c.min_sites_per_area,
             max_sites_per_area=c.max_sites_per_area,
             min_share_per_area=c.min_share_per_area,
@@ -625,7 +814,7 @@ def _solve(
     model = optimise.build_model(
         m.resolved_model,
         matrix,
-        weights,
+        points.demand_weight,
         k=m.sites,
         budget=m.budget,
         target_share=m.target_coverage,
@@ -647,130 +836,3 @@ def _solve(
         bar.close()
     assert model.solution is not None
     return model.solution
-
-
-def _comparison_table(
-    plan: optimise.Solution,
-    free: optimise.Solution,
-    cand: gpd.GeoDataFrame,
-    cells: gpd.GeoDataFrame,
-) -> pd.DataFrame:
-    """Compare the plan with equity constraints against the plan without (their cost)."""
-    pop = cells["population"].to_numpy()
-    weight = cells["demand_weight"].to_numpy()
-    areas = cells["area_code"].to_numpy()
-    rows: list[dict[str, float | int | str]] = []
-    for label, sol in (("with_equity_constraints", plan), ("without_equity_constraints", free)):
-        cov = sol.ranking.covered
-        by_area = (
-            pd.Series(weight * cov).groupby(areas).sum() / pd.Series(weight).groupby(areas).sum()
-        )
-        chosen_areas = cand["area_code"].to_numpy()[sol.ranking.sites]
-        rows.append(
-            {
-                "plan": label,
-                "sites": len(sol.ranking.sites),
-                "cost": round(sol.total_cost, 3),
-                "people_covered": round(float(pop @ cov), 1),
-                "weight_covered": round(float(weight @ cov), 1),
-                "pct_weight_covered": round(100 * float(weight @ cov) / float(weight.sum()), 3),
-                "areas_with_a_site": len(set(chosen_areas)),
-                "lowest_area_pct_covered": round(100 * float(by_area.min()), 3),
-                "objective": round(sol.objective, 3),
-                "bound": round(sol.bound, 3),
-                "gap_pct": round(100 * sol.gap, 3),
-            }
-        )
-    free_weight = float(rows[1]["weight_covered"])
-    cost = free_weight - float(rows[0]["weight_covered"])
-    logger.info(
-        "optimise: the equity constraints cost %.1f of priority-weighted demand covered "
-        "(%.2f%% of the unconstrained plan's)",
-        cost,
-        100 * cost / free_weight if free_weight else 0.0,
-    )
-    return pd.DataFrame(rows)
-
-
-def _reach_table(
-    walk: optimise.Solution,
-    line: optimise.Solution,
-    walk_matrix: sparse.csr_array,
-    line_matrix: sparse.csr_array,
-    cells: gpd.GeoDataFrame,
-    c: CandidatesSpec,
-    existing: np.ndarray,
-) -> pd.DataFrame:
-    """Compare walking reach with the straight-line radius: each plan judged both ways."""
-    pop = cells["population"].to_numpy()
-    weight = cells["demand_weight"].to_numpy()
-    rows = []
-    for label, sol in (("chosen_by_walking_reach", walk), ("chosen_by_straight_line", line)):
-        row: dict[str, float | int | str] = {"plan": label, "sites": len(sol.ranking.sites)}
-        for reach, m in (("walking", walk_matrix), ("straight_line", line_matrix)):
-            cov = (
-                np.minimum(1.0, existing + np.asarray(m[sol.ranking.sites].sum(axis=0)).ravel())
-                if len(sol.ranking.sites)
-                else existing
-            )
-            row[f"people_covered_{reach}"] = round(float(pop @ cov), 1)
-            row[f"pct_weight_covered_{reach}"] = round(
-                100 * float(weight @ cov) / float(weight.sum()), 3
-            )
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    table["walk_cutoff_m"] = c.walk_cutoff_m or c.radius_m
-    table["radius_m"] = c.radius_m
-    table["site_cell_pairs_walking"] = walk_matrix.nnz
-    table["site_cell_pairs_straight_line"] = line_matrix.nnz
-    logger.info(
-        "network: the walking plan covers %.0f people on foot; the straight-line plan claims "
-        "%.0f but reaches %.0f on foot",
-        table.loc[0, "people_covered_walking"],
-        table.loc[1, "people_covered_straight_line"],
-        table.loc[1, "people_covered_walking"],
-    )
-    return table
-
-
-def _selected_table(
-    cand: gpd.GeoDataFrame,
-    cells: gpd.GeoDataFrame,
-    ranking: optimise.Ranking,
-    matrix: sparse.csr_array,
-) -> gpd.GeoDataFrame:
-    pop = cells["population"].to_numpy()
-    weight = cells["demand_weight"].to_numpy()
-    total_weight = float(weight.sum())
-    before = cells["coverage_before"].to_numpy()
-    base = float(weight @ before)
-    cumulative = base + np.cumsum(ranking.gains)
-    # people newly covered by a site: the rise in coverage it gave, times the people there
-    coverage = before.copy()
-    new_people = []
-    for site in ranking.sites:
-        lo, hi = matrix.indptr[site], matrix.indptr[site + 1]
-        idx = matrix.indices[lo:hi]
-        old = coverage[idx]
-        coverage[idx] = np.minimum(1.0, old + matrix.data[lo:hi])
-        new_people.append(float(pop[idx] @ (coverage[idx] - old)))
-    sel = cand.iloc[ranking.sites].reset_index(drop=True)
-    lonlat = sel.geometry.to_crs("EPSG:4326")
-    return gpd.GeoDataFrame(
-        {
-            "rank": np.arange(1, len(sel) + 1),
-            "site_id": sel["site_id"].to_numpy(),
-            "name": sel["name"].to_numpy(),
-            "type": sel["type"].to_numpy(),
-            "area_code": sel["area_code"].to_numpy(),
-            "locality": sel["area_name"].to_numpy(),
-            "lon": lonlat.x.round(6).to_numpy(),
-            "lat": lonlat.y.round(6).to_numpy(),
-            "cost": sel["cost"].to_numpy(),
-            "new_people_covered": new_people,
-            "new_priority_weight": ranking.gains,
-            "cumulative_coverage_pct": 100.0 * cumulative / total_weight if total_weight else 0.0,
-        },
-        geometry=sel.geometry.to_numpy(),
-        crs=cand.crs,
-    )

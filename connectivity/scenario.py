@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import yaml
 
+from connectivity._yaml import MAX_BYTES, YamlLimitError, load_yaml, shorten
 from connectivity.errors import ConnectivityError, ScenarioError
 
 Language = Literal["es", "en"]
@@ -98,7 +99,13 @@ class GroupSpec:
 
 @dataclass(kw_only=True)
 class DemandSpec:
-    """How demand is built: the demographic layer, its join and the priority weights."""
+    """How demand is built: the demographic layer, its join and the priority weights.
+
+    Figures are published on cells of ``cell_size_m``; coverage is computed on the finer
+    analysis grid of ``analysis_cell_size_m`` (a divisor of ``cell_size_m``), by default the
+    coarsest divisor no larger than a quarter of the shortest service radius (see
+    :func:`connectivity.demand.analysis_subdivisions`).
+    """
 
     layer: LayerSpec
     id_column: str
@@ -108,6 +115,7 @@ class DemandSpec:
     groups: dict[str, GroupSpec] = field(default_factory=dict)
     rural_multiplier: float = 0.0
     cell_size_m: float = 100.0
+    analysis_cell_size_m: float | None = None
     snap_distance_m: float = 500.0
 
 
@@ -399,10 +407,11 @@ class _Builder:
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.init and f.name != "source"}
         for unknown in sorted(set(data) - set(fields)):
-            close = difflib.get_close_matches(str(unknown), list(fields), n=1, cutoff=0.6)
+            close = difflib.get_close_matches(str(unknown)[:80], list(fields), n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             valid = ", ".join(sorted(fields))
-            self.problem(_join(key, str(unknown)), f"unknown key{hint} (valid keys: {valid})")
+            name = str(unknown) if len(str(unknown)) <= 60 else shorten(unknown)
+            self.problem(_join(key, name), f"unknown key{hint} (valid keys: {valid})")
         kwargs: dict[str, Any] = {}
         ok = True
         for name, f in fields.items():
@@ -441,7 +450,7 @@ class _Builder:
         if origin is Literal:
             if value not in args:
                 allowed = ", ".join(repr(a) for a in args)
-                self.problem(key, f"{value!r} is not one of {allowed}")
+                self.problem(key, f"{shorten(value)} is not one of {allowed}")
                 return _INVALID
             return value
         if origin is list:
@@ -472,17 +481,17 @@ class _Builder:
             return value
         if tp is bool:
             if not isinstance(value, bool):
-                self.problem(key, f"expected true or false, got {value!r}")
+                self.problem(key, f"expected true or false, got {shorten(value)}")
                 return _INVALID
             return value
         if tp is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                self.problem(key, f"expected a whole number, got {value!r}")
+                self.problem(key, f"expected a whole number, got {shorten(value)}")
                 return _INVALID
             return value
         if tp is float:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                self.problem(key, f"expected a number, got {value!r}")
+                self.problem(key, f"expected a number, got {shorten(value)}")
                 return _INVALID
             return float(value)
         if tp is str:
@@ -580,17 +589,30 @@ def load_scenario(path: str | Path, *, check_files: bool = True) -> Scenario:
     100.0
     """
     path = Path(path).expanduser().resolve()
+    if not path.exists():
+        raise ScenarioError(["the scenario file does not exist"], str(path))
+    if not path.is_file():  # a folder, a FIFO or a device: reading could hang or fail
+        raise ScenarioError(["not a regular file; name a YAML scenario file"], str(path))
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ScenarioError(
+                [f"the file is larger than {MAX_BYTES // 1024} KiB; a scenario is a few kilobytes"],
+                str(path),
+            )
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(["the scenario file does not exist"], str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([f"cannot read the file: {exc}"], str(path)) from None
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
+    except YamlLimitError as exc:
+        raise ScenarioError([str(exc)], str(path)) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError([f"not valid YAML: {exc}"], str(path)) from None
+        raise ScenarioError([f"not valid YAML: {_short_text(str(exc))}"], str(path)) from None
     return scenario_from_dict(data, base_dir=path.parent, source=path, check_files=check_files)
+
+
+def _short_text(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _check_values(s: Scenario) -> list[str]:
@@ -609,6 +631,16 @@ def _check_values(s: Scenario) -> list[str]:
             f"name: {s.name!r} must be a simple folder name (letters, digits, '_', '-', '.')"
         )
     positive("demand.cell_size_m", s.demand.cell_size_m)
+    positive("demand.analysis_cell_size_m", s.demand.analysis_cell_size_m)
+    analysis = s.demand.analysis_cell_size_m
+    if analysis is not None and analysis > 0 and s.demand.cell_size_m > 0:
+        ratio = s.demand.cell_size_m / analysis
+        if abs(ratio - round(ratio)) > 1e-6 or round(ratio) < 1:
+            problems.append(
+                f"demand.analysis_cell_size_m: {analysis:g} m must divide cell_size_m "
+                f"({s.demand.cell_size_m:g} m) a whole number of times, e.g. "
+                f"{s.demand.cell_size_m / max(1, round(ratio)):g}"
+            )
     non_negative("output.min_population", s.output.min_population)
     try:
         from pyproj import CRS

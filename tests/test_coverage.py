@@ -41,5 +41,12 @@ def test_empty_inputs() -> None:
 
 
 def test_subset_matrix_is_sparse(subset_results) -> None:
+    from connectivity.workload import pairs_bound
+
     counts = subset_results.counts
-    assert counts["coverage_pairs"] < counts["candidates"] * 10
+    spacing = subset_results.points.spacing_m
+    # at most the points of each site's disc, and far fewer than every pair
+    assert counts["coverage_pairs"] <= pairs_bound(
+        counts["candidates"], 80, spacing, counts["analysis_points"]
+    )
+    assert counts["coverage_pairs"] < 0.01 * counts["candidates"] * counts["analysis_points"]

@@ -7,7 +7,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectivity.demand import cells_from_units, grid_pairs, priority_multiplier
+from connectivity.demand import priority_multiplier
+from connectivity.grid import cells_from_units, grid_pairs
 from connectivity.scenario import GroupSpec
 from connectivity.territory import Territory
 
@@ -91,7 +92,7 @@ def test_area_weighting_conserves_counts(x, y, w, h, size, pop) -> None:
 )
 def test_grid_pairs_areas_add_up(discs) -> None:
     geoms = np.array([shapely.Point(x, y).buffer(r) for x, y, r in discs])
-    unit, _, _, area = grid_pairs(geoms, 100.0)
+    unit, _, _, area, _ = grid_pairs(geoms, 100.0)
     total = np.bincount(unit, weights=area, minlength=len(geoms))
     assert np.allclose(total, shapely.area(geoms), rtol=1e-9)
 

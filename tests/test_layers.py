@@ -187,7 +187,8 @@ def test_filter_that_keeps_nothing_is_an_error() -> None:
 
 
 def test_invalid_polygon_is_repaired_and_counted(tmp_path: Path) -> None:
-    bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1), (0, 0)])
+    x, y = 4.88e6, 2.07e6  # in Bogotá, EPSG:9377
+    bowtie = shapely.Polygon([(x, y), (x + 1, y + 1), (x + 1, y), (x, y + 1), (x, y)])
     path = tmp_path / "bowtie.gpkg"
     gpd.GeoDataFrame({"a": [1]}, geometry=[bowtie], crs=METRIC).to_file(path)
     gdf, report = read_layer(LayerSpec(path=path), role="x", metric_crs=METRIC, geometry="polygon")

@@ -93,6 +93,8 @@ def test_usaquen_walking_scenario(tmp_path: Path) -> None:
     s = table["pct_weight_covered_straight_line"]
     assert w[0] >= w[1] * (1 - 1e-3)
     assert s[1] >= s[0] * (1 - 1e-3)
-    assert table.loc[0, "site_cell_pairs_walking"] <= table.loc[0, "site_cell_pairs_straight_line"]
+    assert (
+        table.loc[0, "site_point_pairs_walking"] <= table.loc[0, "site_point_pairs_straight_line"]
+    )
     assert len(results.selected) == 5
     assert set(results.candidates["type"]) >= {"osm_equipamiento"}

@@ -67,6 +67,7 @@ def test_run_json(written: Path, subset_results) -> None:
         "candidates",
         "coverage_matrix",
         "optimise",
+        "evaluation",
         "gaps",
     }
     paths = {Path(i["path"]).name for i in run["inputs"]}
@@ -74,6 +75,9 @@ def test_run_json(written: Path, subset_results) -> None:
     assert all(len(i["sha256"]) == 64 for i in run["inputs"])
     assert run["counts"]["demand_cells"] == len(subset_results.cells)
     assert run["outputs"] == OUTPUT_FILES
+    assert run["format"] == "connectivity-run/1"
+    on_disk = sorted(p.relative_to(written).as_posix() for p in written.rglob("*") if p.is_file())
+    assert run["files"] == [n for n in on_disk if not n.endswith(".aux.xml")]  # GDAL's, on reading
 
 
 def test_map_html_has_layers_and_escapes_names(subset_results, tmp_path: Path) -> None:
@@ -118,18 +122,24 @@ def test_refuses_to_replace_a_folder_that_is_not_a_run(subset_results, tmp_path:
     mine = tmp_path / "my_documents"
     mine.mkdir()
     (mine / "thesis.docx").write_text("precious")
-    with pytest.raises(OutputError, match="holds other files and no earlier run"):
+    with pytest.raises(OutputError, match="holds files that no connectivity run wrote there"):
         write_outputs(subset_results, mine)
     assert (mine / "thesis.docx").read_text() == "precious"
 
 
-def test_rerun_replaces_an_earlier_run(subset_results, tmp_path: Path) -> None:
+def test_rerun_replaces_an_earlier_run_but_never_a_file_of_yours(
+    subset_results, tmp_path: Path
+) -> None:
     out = tmp_path / "run"
     write_outputs(subset_results, out)
-    (out / "stale.txt").write_text("old")
-    write_outputs(subset_results, out)
-    assert not (out / "stale.txt").exists()
+    out.chmod(0o750)
+    write_outputs(subset_results, out)  # a run of ours: replaced, permissions kept
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert out.stat().st_mode & 0o777 == 0o750
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match=r"'notes\.txt'"):
+        write_outputs(subset_results, out)
+    assert (out / "notes.txt").read_text() == "mine"
 
 
 def test_english_labels_with_language_en(subset_results, tmp_path: Path) -> None:

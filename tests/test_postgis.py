@@ -45,7 +45,7 @@ def test_cli_export_writes_every_layer_with_indexes_crs_and_styles(
     code = main(["export", str(subset_outputs), "--postgis", postgis_url, "--schema", "pruebas"])
     assert code == 0
     assert "pruebas" in capsys.readouterr().out
-    _, layers = read_run_folder(subset_outputs)
+    _, layers = read_run_folder(subset_outputs, layer_names=GIS_LAYERS)
     engine = sqlalchemy.create_engine(postgis_url)
     try:
         for name in GIS_LAYERS:
@@ -148,5 +148,5 @@ def test_reading_a_run_leaves_its_folder_unchanged(subset_outputs: Path, tmp_pat
     copy = tmp_path / "run"
     shutil.copytree(subset_outputs, copy)
     before = sorted(p.name for p in copy.iterdir())
-    read_run_folder(copy)
+    read_run_folder(copy, layer_names=GIS_LAYERS)
     assert sorted(p.name for p in copy.iterdir()) == before  # no GDAL .aux.xml sidecar

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import platform
-import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,11 +26,13 @@ import shapely
 from connectivity._version import __version__
 from connectivity.errors import OutputError
 from connectivity.layers import file_sha256
-from connectivity.pipeline import Results
+from connectivity.outputs.folder import RUN_FORMAT, atomic_folder, folder_files, output_folder
+from connectivity.outputs.safety import write_csv
+from connectivity.results import Results
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["OUTPUT_FILES", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "output_folder", "write_outputs"]
 
 OUTPUT_FILES = [
     "connectivity.gpkg",
@@ -44,7 +45,6 @@ OUTPUT_FILES = [
     "report.html",
     "run.json",
 ]
-_MARKER = "run.json"
 
 
 def write_outputs(
@@ -57,8 +57,9 @@ def write_outputs(
     results
         A finished run.
     out_dir
-        Destination folder. If it exists it must hold an earlier connectivity run (a
-        ``run.json``); it is replaced only once the new outputs are complete.
+        Destination folder: new, empty, or an earlier run of this program (see
+        :mod:`connectivity.outputs.folder`); it is replaced only once the new outputs are
+        complete, and keeps its permissions.
     progress
         Optional progress-bar factory.
 
@@ -70,74 +71,24 @@ def write_outputs(
     Raises
     ------
     OutputError
-        ``out_dir`` is a file, or a non-empty folder that is not an earlier run.
+        ``out_dir`` is a file, holds files this program did not write, is locked by another
+        run, or the disk filled up (the earlier outputs are then unchanged).
     """
-    out_dir = Path(out_dir).resolve()
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"{out_dir}: exists and is not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / _MARKER).exists():
-        raise OutputError(
-            f"{out_dir}: the folder holds other files and no earlier run ({_MARKER}); "
-            "choose an empty or new folder so nothing of yours is replaced"
-        )
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_partials(out_dir)
-        tmp = Path(
-            tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-{os.getpid()}-", dir=out_dir.parent)
-        )
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot create the output folder: {exc}") from None
-    try:
-        _write_all(results, tmp, progress)
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    out = Path(out_dir).expanduser().resolve()
+    current = ["the first file"]
+    with atomic_folder(out, doing=current) as tmp:
+        _write_all(results, tmp, progress, current)
     names = output_files(results)
-    logger.info("outputs: %d files in %s", len(names), out_dir)
-    return [out_dir / name for name in names]
+    logger.info("outputs: %d files in %s", len(names), out)
+    return [out / name for name in names]
 
 
-def _remove_stale_partials(out_dir: Path) -> None:
-    """Remove half-written folders that a killed earlier run of this folder left behind."""
-    for leftover in out_dir.parent.glob(f".{out_dir.name}.partial-*"):
-        try:
-            pid = int(leftover.name.rsplit(".partial-", 1)[1].split("-", 1)[0])
-        except (IndexError, ValueError):
-            continue
-        if pid != os.getpid() and not _process_alive(pid):
-            shutil.rmtree(leftover, ignore_errors=True)
-            logger.info("outputs: removed %s left by an interrupted run", leftover.name)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        old.rmdir()
-        out_dir.replace(old)
-    try:
-        tmp.replace(out_dir)
-    except OSError:
-        if old is not None:
-            old.replace(out_dir)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _write_all(results: Results, folder: Path, progress: Callable[[str, int], Any] | None) -> None:
+def _write_all(
+    results: Results,
+    folder: Path,
+    progress: Callable[[str, int], Any] | None,
+    current: list[str],
+) -> None:
     from connectivity.outputs import figures, report, webmap
 
     language = results.scenario.output.language
@@ -145,6 +96,7 @@ def _write_all(results: Results, folder: Path, progress: Callable[[str, int], An
     seconds: dict[str, float] = {}
 
     def step(name: str, func: Callable[[], object]) -> None:
+        current[0] = name
         start = time.perf_counter()
         func()
         seconds[name] = round(time.perf_counter() - start, 3)
@@ -304,7 +256,7 @@ def _solution_dict(results: Results) -> dict[str, Any] | None:
 
 
 def _csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    write_csv(frame, path)
 
 
 def write_site_file(sites: gpd.GeoDataFrame, path: Path) -> None:
@@ -328,8 +280,8 @@ def write_site_file(sites: gpd.GeoDataFrame, path: Path) -> None:
             table = pd.DataFrame(sites.drop(columns="geometry"))
             table["lon"] = lonlat.x.round(7).to_numpy()
             table["lat"] = lonlat.y.round(7).to_numpy()
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                table.to_csv(fh, index=False, lineterminator="\n")
+            os.close(fd)
+            write_csv(table, tmp)
         else:
             os.close(fd)
             tmp.unlink()
@@ -356,24 +308,48 @@ class Published:
 
 
 def published(results: Results) -> Published:
-    """Apply the scenario's privacy threshold to every table and layer that is written."""
-    from connectivity.outputs.privacy import suppress_small
+    """Apply the privacy rule (:mod:`connectivity.outputs.privacy`) to what is written."""
+    from connectivity.outputs import privacy
     from connectivity.outputs.tables import selected_sites_table, summary_by_locality
 
     threshold = results.scenario.output.min_population
-    groups = results.scenario.demand.groups
-    group_cols = tuple(name if g.kind == "count" else f"{name}_share" for name, g in groups.items())
+    groups = {
+        name: name if g.kind == "count" else f"{name}_share"
+        for name, g in results.scenario.demand.groups.items()
+    }
     full_summary = summary_by_locality(results)
-    summary, n_summary = suppress_small(full_summary, full_summary["population"], threshold)
     table = selected_sites_table(results)
-    selected, n_sites = suppress_small(table, table["new_people_covered"], threshold)
-    sel_layer, _ = suppress_small(
-        results.selected, results.selected["new_people_covered"], threshold
+    cells = results.cells
+    gap_rows = pd.Series(np.arange(len(results.gaps)), index=results.gaps["gap_id"].to_numpy())
+    cell_gap = np.full(len(cells), -1, dtype=np.int64)
+    in_gap = cells["gap_id"].to_numpy() > 0
+    cell_gap[in_gap] = gap_rows.loc[cells["gap_id"].to_numpy()[in_gap]].to_numpy()
+    hidden = privacy.suppression(
+        cells,
+        cell_gap,
+        full_summary,
+        results.gaps,
+        table,
+        groups=groups,
+        threshold=threshold,
     )
-    cells, n_cells = suppress_small(
-        results.cells, results.cells["population"], threshold, extra_columns=group_cols
+    pub_cells, n_cells = privacy.mask_cells(cells, hidden.cells, privacy.cell_columns(groups))
+    counts = ["population", "people_without_internet", "covered_before", "covered_after"]
+    summary = privacy.mask_rows(
+        full_summary, hidden.localities, [*counts, "pct_covered_before", "pct_covered_after"]
     )
-    gaps, n_gaps = suppress_small(results.gaps, results.gaps["population"], threshold)
+    gaps = privacy.mask_rows(
+        results.gaps, hidden.gaps, ["population", "people_without_internet", "demand_weight"]
+    )
+    site_columns = ["new_people_covered", "new_priority_weight"]
+    selected = privacy.mask_rows(table, hidden.sites, site_columns)
+    sel_layer = privacy.mask_rows(results.selected, hidden.sites, site_columns)
+    if hidden.sites.any():  # a cumulative column's differences would give each gain back
+        after_first = np.arange(len(table)) >= int(np.argmax(hidden.sites))
+        for frame in (selected, sel_layer):
+            frame["cumulative_coverage_pct"] = (
+                frame["cumulative_coverage_pct"].astype(float).where(~after_first, np.nan)
+            )
     localities = results.territory.areas.merge(
         summary.drop(columns="locality").rename(columns={"locality_code": "area_code"}),
         on="area_code",
@@ -384,17 +360,17 @@ def published(results: Results) -> Published:
         summary=summary,
         layers={
             "localities": localities,
-            "demand_cells": cells,
+            "demand_cells": pub_cells,
             "existing_wifi": results.existing_wifi,
             "candidates": results.candidates,
             "selected_sites": sel_layer,
             "gaps": gaps,
         },
         suppressed={
-            "localities": n_summary,
-            "selected_sites": n_sites,
+            "localities": int(hidden.localities.sum()),
+            "selected_sites": int(hidden.sites.sum()),
             "demand_cells": n_cells,
-            "gaps": n_gaps,
+            "gaps": int(hidden.gaps.sum()),
         },
         min_population=threshold,
     )
@@ -449,6 +425,7 @@ def write_manifest(
         for p in results.input_files
     ]
     manifest: dict[str, Any] = {
+        "format": RUN_FORMAT,
         "connectivity_version": __version__,
         "created_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "scenario_file": str(s.source) if s.source else None,
@@ -472,14 +449,20 @@ def write_manifest(
         "solution": _solution_dict(results),
         "mobile": _mobile_dict(results),
         "privacy": {
-            "rule": f"no published figure describes fewer than {pub.min_population} people; "
-            "such rows keep their geometry, lose their people figures and have suppressed = true",
+            "rule": f"no published figure gives a count of between 0 and {pub.min_population} "
+            "people, directly or by subtracting published parts from a published total: such "
+            "counts, every column that would give them back, and enough further parts in each "
+            "total (at least two hidden parts with people, together at least the threshold) "
+            "are left empty; rows keep their geometry and have suppressed = true",
             "min_population": pub.min_population,
             "rows_suppressed": pub.suppressed,
             "personal_data": "none read or written: inputs are aggregates (census sectors, "
             "public sites)",
         },
         "outputs": output_files(results),
+        "files": sorted([*folder_files(folder), "run.json"]),
+        "missing_values": [m.to_dict() for m in results.missing_values],
+        "discretisation": results.discretisation,
         "environment": {
             "python": platform.python_version(),
             "platform": platform.platform(),

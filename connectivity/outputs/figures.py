@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from connectivity.outputs.i18n import Language, coverage_notes, label, plan_title
+from connectivity.outputs.safety import plain_text
 from connectivity.outputs.webmap import (
     DENSITY_COLOURS,
     NEW_COLOUR,
@@ -24,7 +25,7 @@ from connectivity.outputs.webmap import (
     WIFI_COLOUR,
     density_breaks,
 )
-from connectivity.pipeline import Results
+from connectivity.results import Results
 
 
 def _scale_bar(ax: plt.Axes, language: Language) -> None:
@@ -154,6 +155,7 @@ def _legend(
     )
 
 
+@plain_text()
 def write_atlas(results: Results, folder: Path, *, language: Language = "es") -> list[Path]:
     """Write one static map per area (PNG) and all of them as a multi-page ``atlas.pdf``.
 
@@ -198,6 +200,7 @@ def write_atlas(results: Results, folder: Path, *, language: Language = "es") ->
     return [*written, folder / "atlas.pdf"]
 
 
+@plain_text()
 def write_overview_png(results: Results, path: Path, *, language: Language = "es") -> None:
     """Write a two-panel static map: the whole territory and a zoom on the populated core."""
     cells = results.cells

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from connectivity.pipeline import Results
+    from connectivity.results import Results
 
 from typing import Literal
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from connectivity.errors import OutputError
 from connectivity.layers import read_run_folder
+from connectivity.outputs.styles import LAYER_NAMES
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def export_to_postgis(
         If the database cannot be reached, lacks PostGIS, or already has the tables (without
         ``replace``). Nothing is written then.
     """
-    manifest, layers = read_run_folder(folder)
+    manifest, layers = read_run_folder(folder, layer_names=(*LAYER_NAMES, _STYLES))
     schema = schema or default_schema(folder)
     styles = layers.pop(_STYLES, None)
     engine = _engine(url)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
 import io
 from pathlib import Path
 
@@ -23,13 +22,13 @@ import numpy as np
 import pandas as pd
 
 from connectivity.outputs.i18n import Language, coverage_notes, label
-from connectivity.pipeline import Results
+from connectivity.outputs.safety import escape_html, plain_text
+from connectivity.results import Results
 
 _t = label  # every text comes from the one translation table in i18n
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+_esc = escape_html
 
 
 def _num(value: float, language: Language, digits: int = 0) -> str:
@@ -122,6 +121,7 @@ def _lorenz_chart(summary: pd.DataFrame, language: Language) -> tuple[str, float
     return _png(fig), ginis[0], ginis[1]
 
 
+@plain_text()
 def write_report(
     results: Results, path: Path, *, summary: pd.DataFrame, map_png: Path, language: Language = "es"
 ) -> None:

@@ -54,6 +54,10 @@ STYLES: dict[str, tuple[str, str]] = {
 }
 
 
+LAYER_NAMES: tuple[str, ...] = tuple(STYLES)
+"""The layers every run writes to its GeoPackage (besides ``layer_styles``)."""
+
+
 def layer_styles_table(layers: list[str], geometry_column: str = "geom") -> pd.DataFrame:
     """Return the rows of the ``layer_styles`` table for the given layers."""
     rows = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from connectivity.pipeline import Results
+from connectivity.results import Results
 
 SELECTED_COLUMNS = [
     "rank",
@@ -45,18 +45,17 @@ def selected_sites_table(results: Results) -> pd.DataFrame:
 def summary_by_locality(results: Results) -> pd.DataFrame:
     """Return ``summary_by_locality.csv``: one row per area of the territory (people counts).
 
-    ``covered_before`` and ``covered_after`` count people living in covered cells, before and
-    after the plan (with partial coverage, each cell's people times its coverage 0–1); the
-    percentages are of the area's population (0 where nobody lives).
+    ``covered_before`` and ``covered_after`` count the people within reach of a site, before
+    and after the plan, summed over the analysis points (with partial coverage, each point's
+    people times its coverage 0–1); the percentages are of the area's population (0 where
+    nobody lives).
     """
     cells = pd.DataFrame(results.cells.drop(columns="geometry"))
-    cells["cov_before"] = cells["population"] * cells["coverage_before"]
-    cells["cov_after"] = cells["population"] * cells["coverage_after"]
     agg = cells.groupby("area_code").agg(
         population=("population", "sum"),
         people_without_internet=("people_without_internet", "sum"),
-        covered_before=("cov_before", "sum"),
-        covered_after=("cov_after", "sum"),
+        covered_before=("people_covered_before", "sum"),
+        covered_after=("people_covered_after", "sum"),
     )
     sites = results.selected.groupby("area_code").size().rename("sites_selected")
     areas = results.territory.areas[["area_code", "area_name"]].set_index("area_code")

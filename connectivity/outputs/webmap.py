@@ -6,7 +6,6 @@ Every text that comes from data is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from typing import TYPE_CHECKING, Any
 
 import branca.colormap as cm
@@ -20,7 +19,8 @@ from folium.plugins import Search
 from jinja2 import Template
 
 from connectivity.outputs.i18n import Language, coverage_notes, label, plan_title
-from connectivity.pipeline import Results
+from connectivity.outputs.safety import escape_html
+from connectivity.results import Results
 
 if TYPE_CHECKING:
     from connectivity.outputs import Published
@@ -56,8 +56,7 @@ def dissolve_by_class(
     )
 
 
-def _esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+_esc = escape_html  # text from data lands in HTML inside JavaScript template literals
 
 
 def _fmt(value: float, language: Language, digits: int = 0, hidden: str = "–") -> str:
