@@ -27,8 +27,10 @@ from connectivity.errors import (
     OutputError,
     ScenarioError,
 )
-from connectivity.pipeline import Results, run_scenario
+from connectivity.pipeline import run_scenario
+from connectivity.results import Results
 from connectivity.scenario import Scenario, load_scenario
+from connectivity.workload import WorkloadError
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -43,6 +45,7 @@ __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "WorkloadError",
     "__version__",
     "load_scenario",
     "run_scenario",

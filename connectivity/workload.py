@@ -4,11 +4,11 @@ A scenario with ``cell_size_m: 1`` or ``radius_m: 1000000`` would otherwise allo
 machine runs out of memory. The pipeline (and ``connectivity validate``) estimate the work
 first and refuse a run above the memory limit with the estimate and the setting to change.
 
-The memory model is linear in the counts, with the bytes per cell, point and pair measured on
-the shipped Bogotá scenarios (``benchmarks/workload.py`` prints the fit): a run holds each
-published cell as a polygon with about twenty columns and in the maps, each analysis point as
-six numbers in several stages, and each coverage pair in the sparse matrix, its transpose and
-the optimiser's merged model.
+The memory model is linear in the counts: a run holds each published cell as a polygon with
+about twenty columns and in the maps, each analysis point as a few numbers in several stages,
+and each coverage pair in the sparse matrix, its transpose and the optimiser's merged model.
+The bytes per item are set so that the estimate lies above the peak memory measured on every
+shipped scenario (``benchmarks/convergence.py`` prints both, ``benchmarks/convergence.md``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Each case folder holds ``case.yaml``: a ``patch`` merged into the subset scenario (relative
 paths in it resolve against the case folder; ``{index: {...}}`` edits one list item) and what
 is expected: the ``stage`` that fails (``validate`` or ``run``, optionally with ``strict``), the
-error class and a regex; or ``run_ok`` with the cleaning counts expected in one layer's report.
+error class and a regex; or ``run_ok`` with the cleaning counts expected in one layer's report
+and the blank values expected in the demographic data (units and file rows per column).
 """
 
 from __future__ import annotations
@@ -55,8 +56,13 @@ def test_broken_input_gives_a_clear_error(case: Path, tmp_path: Path) -> None:
     if expect["stage"] == "run_ok":  # repaired or dropped with a count, and the run goes on
         results = run_scenario(load_scenario(path), write=False, strict=strict)
         reports = {r.role: r.cleaned for r in results.load_reports}
-        for what, count in expect["cleaned"].items():
+        for what, count in expect.get("cleaned", {}).items():
             assert reports[expect["layer"]].get(what) == count, reports[expect["layer"]]
+        missing = {m.column: m for m in results.missing_values}
+        for column, want in expect.get("missing", {}).items():
+            assert missing[column].units == want["units"], missing[column]
+            assert list(missing[column].rows) == want["rows"], missing[column]
+        assert set(missing) == set(expect.get("missing", {})), missing
         return
     error = getattr(connectivity, expect["error"])
     assert issubclass(error, ConnectivityError)
@@ -65,5 +71,6 @@ def test_broken_input_gives_a_clear_error(case: Path, tmp_path: Path) -> None:
             load_scenario(path)
     else:
         scenario = load_scenario(path)
+        limit = int(expect["max_memory_gb"] * 2**30) if "max_memory_gb" in expect else None
         with pytest.raises(error, match=expect["match"]):
-            run_scenario(scenario, write=False, strict=strict)
+            run_scenario(scenario, write=False, strict=strict, max_memory_bytes=limit)

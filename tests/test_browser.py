@@ -205,3 +205,49 @@ def _keep(shot: Path, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, Path(folder) / f"{name}.png")
+
+
+def test_hostile_names_render_as_text_and_run_nothing(
+    browser: Any, subset_results: Any, tmp_path: Path
+) -> None:
+    """Names carrying script, backquotes, ``${``, backslashes and markup: text, not code."""
+    from connectivity.compare import write_comparison
+    from connectivity.outputs import write_outputs
+    from tests.test_output_safety import hostile_results
+
+    results = hostile_results(subset_results)
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_outputs(results, a)
+    write_outputs(results, b)
+    write_comparison(a, b, tmp_path / "cmp")
+    for page_path, markers in (
+        (a / "map.html", len(results.selected) + len(results.existing_wifi)),
+        (tmp_path / "cmp" / "differences.html", len(results.selected)),
+    ):
+        page, log = _open(browser, page_path)
+        dialogs: list[str] = []
+
+        def on_dialog(dialog: Any, seen: list[str] = dialogs) -> None:
+            seen.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.wait_for_selector(".leaflet-control-layers")
+        page.wait_for_timeout(300)
+        assert not log.errors, (page_path.name, log.errors)
+        assert page.evaluate("() => window.__pwned") is None, page_path.name
+        assert not dialogs, dialogs
+        # the map drew: Leaflet holds every marker, and each tooltip shows its name as text
+        tooltips = page.evaluate(
+            f"""() => {{ {_FIND_MAP}
+            return Object.values(m._layers).filter(l => l.getTooltip && l.getTooltip())
+                .map(l => {{ const d = document.createElement('div');
+                             d.innerHTML = l.getTooltip().getContent(); return d.textContent; }});
+            }}"""
+        )
+        assert len(tooltips) >= markers, (page_path.name, len(tooltips), markers)
+        text = "\n".join(tooltips)
+        for name in ("${alert(document.domain)}", "C:\\usuarios\\", "`); window.__pwned = 1; (`"):
+            assert name in text, (page_path.name, name)
+        assert '<img src=x onerror="window.__pwned = 3">' in text
+        page.close()

@@ -138,3 +138,91 @@ def test_clear_errors(layers, tmp_path: Path, capsys, args: list[str], message: 
     assert code == 2
     assert message in err
     assert not list(tmp_path.iterdir())
+
+
+def test_repeated_candidate_ids_are_refused_with_their_rows(layers, tmp_path: Path, capsys) -> None:
+    demand, _ = layers
+    sites = tmp_path / "sites.csv"
+    pd.DataFrame(
+        {"id": ["a", "b", "a"], "x": [4.88e6, 4.881e6, 4.882e6], "y": [2.07e6, 2.07e6, 2.07e6]}
+    ).to_csv(sites, index=False)
+    code, _, err = _run(
+        capsys,
+        *_layers(demand, sites),
+        "--radius-m",
+        "80",
+        "--sites",
+        "1",
+        "--out",
+        str(tmp_path / "o.csv"),
+    )
+    assert code == 2
+    assert "the id column 'id' repeats ids (rows 1, 3" in err
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [("", "blank"), ("-3", "negative"), ("inf", "not finite"), ("n/d", "not numbers")],
+)
+def test_bad_weights_name_file_column_and_row(
+    layers, tmp_path: Path, capsys, value: str, what: str
+) -> None:
+    _, sites = layers
+    demand = tmp_path / "demand.csv"
+    weights = ["1", "2", value, "4"]
+    pd.DataFrame(
+        {"x": [4.88e6 + 10 * i for i in range(4)], "y": [2.07e6] * 4, "peso": weights}
+    ).to_csv(demand, index=False)
+    code, _, err = _run(
+        capsys,
+        *_layers(demand, sites),
+        "--radius-m",
+        "80",
+        "--sites",
+        "1",
+        "--weight-column",
+        "peso",
+        "--out",
+        str(tmp_path / "o.csv"),
+    )
+    assert code == 2
+    assert "demand.csv (--demand): column 'peso' has values that are" in err
+    assert what in err and "rows 3" in err
+
+
+def test_degrees_given_as_metres_are_refused(layers, tmp_path: Path, capsys) -> None:
+    _, sites = layers
+    demand = tmp_path / "demand.csv"
+    pd.DataFrame({"x": [-74.08, -74.07], "y": [4.6, 4.61]}).to_csv(demand, index=False)
+    code, _, err = _run(
+        capsys,
+        *_layers(demand, sites),
+        "--radius-m",
+        "80",
+        "--sites",
+        "1",
+        "--out",
+        str(tmp_path / "o.csv"),
+    )
+    assert code == 2
+    assert "they look like longitude and latitude" in err
+
+
+def test_a_radius_that_reaches_everything_is_refused_before_allocating(
+    layers, tmp_path: Path, capsys
+) -> None:
+    demand, sites = layers
+    code, _, err = _run(
+        capsys,
+        *_layers(demand, sites),
+        "--radius-m",
+        "1000000",
+        "--sites",
+        "1",
+        "--max-memory-gb",
+        "0.3",
+        "--out",
+        str(tmp_path / "o.csv"),
+    )
+    assert code == 2
+    assert "site-point pairs" in err and "--radius-m (now 1e+06 m)" in err

@@ -150,3 +150,25 @@ def test_reading_a_run_leaves_its_folder_unchanged(subset_outputs: Path, tmp_pat
     before = sorted(p.name for p in copy.iterdir())
     read_run_folder(copy, layer_names=GIS_LAYERS)
     assert sorted(p.name for p in copy.iterdir()) == before  # no GDAL .aux.xml sidecar
+
+
+def test_export_writes_only_the_documented_layers(
+    subset_outputs: Path, postgis_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A table slipped into the GeoPackage is never exported, so --replace cannot drop yours."""
+    import shutil
+
+    copy = tmp_path / "tampered"
+    shutil.copytree(subset_outputs, copy)
+    foreign = gpd.GeoDataFrame({"who": ["x"]}, geometry=gpd.points_from_xy([0], [0]), crs=4326)
+    foreign.to_file(copy / "connectivity.gpkg", layer="usuarios", driver="GPKG")
+    _query_exec(postgis_url, "CREATE SCHEMA IF NOT EXISTS atacada")
+    _query_exec(
+        postgis_url,
+        "CREATE TABLE atacada.usuarios (id int); INSERT INTO atacada.usuarios VALUES (1)",
+    )
+    with caplog.at_level("WARNING"):
+        report = export_to_postgis(copy, postgis_url, schema="atacada", replace=True)
+    assert set(report.rows) == set(GIS_LAYERS)
+    assert "layers that a run does not write are left out: 'usuarios'" in caplog.text
+    assert _query(postgis_url, "SELECT id FROM atacada.usuarios") == [(1,)]

@@ -132,15 +132,25 @@ LABELS: dict[str, dict[str, str]] = {
     "method_text": {
         "es": "La población del censo se reparte en celdas de {size} m según el área. La demanda "
         "de cada celda son las personas sin internet en el hogar multiplicadas por un factor "
-        "de prioridad ({groups}). Una "
-        "celda está cubierta si su centro queda a {radius} m o menos de un sitio Wi-Fi. Los "
-        "sitios se eligen con el método «{method}» ({model}). Cifras de menos de {privacy} "
-        "personas no se publican.",
+        "de prioridad ({groups}). Cada celda se divide en puntos de {spacing} m, cada uno con "
+        "las personas de su parte de la celda; una persona está cubierta si su punto queda a "
+        "{radius} m o menos de un sitio Wi-Fi, y la cobertura de una celda es la proporción de "
+        "sus personas cubiertas. Los sitios se eligen con el método «{method}» ({model}). "
+        "Ninguna cifra publicada cuenta entre 1 y {privacy} personas, ni por diferencia entre "
+        "cifras publicadas.",
         "en": "Census population is spread onto {size} m cells by area. A cell's demand is its "
-        "people without home internet times a priority factor ({groups}). A cell is "
-        "covered when its centre lies "
-        "within {radius} m of a Wi-Fi site. Sites are chosen with the '{method}' method "
-        "({model}). Figures for fewer than {privacy} people are not published.",
+        "people without home internet times a priority factor ({groups}). Each cell is split "
+        "into points {spacing} m apart, each holding the people of its part of the cell; a "
+        "person is covered when their point lies within {radius} m of a Wi-Fi site, and a "
+        "cell's coverage is the share of its people covered. Sites are chosen with the "
+        "'{method}' method ({model}). No published figure counts between 1 and {privacy} "
+        "people, not even by subtracting published figures.",
+    },
+    "discretisation_note": {
+        "es": "Error de discretización medido: con puntos de {check} m en vez de {spacing} m, "
+        "las personas que el plan cubre por primera vez cambian en {change} %",
+        "en": "Discretisation error measured: on points {check} m apart instead of {spacing} m, "
+        "the people the plan newly covers change by {change} %",
     },
     "sources": {"es": "Fuentes de datos", "en": "Data sources"},
     "sources_text": {

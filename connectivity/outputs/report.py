@@ -190,12 +190,25 @@ def write_report(
         language,
         groups=groups,
         size=f"{s.demand.cell_size_m:g}",
+        spacing=f"{results.points.spacing_m:g}",
         radius=f"{s.candidates.radius_m:g}",
         method=s.method.algorithm,
         model=s.method.resolved_model.replace("_", " "),
         privacy=s.output.min_population,
     )
-    method += " " + ". ".join(coverage_notes(results, language)) + "."
+    notes = coverage_notes(results, language)
+    check = results.discretisation
+    if "relative_change_pct" in check:
+        notes.append(
+            _t(
+                "discretisation_note",
+                language,
+                check=f"{check['check_spacing_m']:g}",
+                spacing=f"{check['analysis_spacing_m']:g}",
+                change=_num(check["relative_change_pct"], language, 2),
+            )
+        )
+    method += " " + ". ".join(notes) + "."
     title = f"{_t('report_title', language)}: {s.title}"
     page = f"""<!DOCTYPE html>
 <html lang="{language}"><head><meta charset="utf-8">

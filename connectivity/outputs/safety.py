@@ -10,7 +10,9 @@ scenario titles from whoever writes the scenario. Each output context needs its 
   themselves and JavaScript does not interpret.
 - **Spreadsheets.** A CSV cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
   return is read as a formula by Excel, LibreOffice and Google Sheets. :func:`write_csv`
-  prefixes such text cells with an apostrophe, as OWASP recommends (numbers stay numbers).
+  prefixes such text cells with an apostrophe, as OWASP recommends (numbers stay numbers);
+  control characters inside a name (tabs, line breaks) become spaces, so that every reader
+  splits the rows alike.
 - **Figures.** matplotlib reads text between two ``$`` as mathematics (a lone ``$`` is an
   error); :func:`plain_text` turns that off while a figure is drawn.
 """
@@ -18,6 +20,7 @@ scenario titles from whoever writes the scenario. Each output context needs its 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,14 +56,23 @@ def neutralise_formula(value: Any) -> Any:
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _safe_cell(value: Any) -> Any:
+    if isinstance(value, str):
+        return neutralise_formula(_CONTROL.sub(" ", value))
+    return value
+
+
 def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy whose text cells cannot run as spreadsheet formulas."""
+    """Return a copy whose text cells cannot run as spreadsheet formulas nor break rows."""
     out = frame.copy()
     for column in out.columns:
         series = out[column]
         if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
-            out[column] = series.map(neutralise_formula, na_action="ignore")
-    out.columns = [neutralise_formula(str(c)) for c in out.columns]
+            out[column] = series.map(_safe_cell, na_action="ignore")
+    out.columns = [_safe_cell(str(c)) for c in out.columns]
     return out
 
 
