@@ -39,8 +39,10 @@ scenario = load_scenario(sys.argv[1])
 factor = sys.argv[2]
 d = scenario.demand
 s = analysis_subdivisions(d.cell_size_m, point_radii(scenario), d.analysis_cell_size_m)
-spacing = {"default": d.cell_size_m / s, "half": d.cell_size_m / (2 * s), "cell": d.cell_size_m}[factor]
-scenario = dataclasses.replace(scenario, demand=dataclasses.replace(d, analysis_cell_size_m=spacing))
+by = {"default": s, "half": 2 * s, "cell": 1}
+spacing = d.cell_size_m / by[factor]
+demand = dataclasses.replace(d, analysis_cell_size_m=spacing)
+scenario = dataclasses.replace(scenario, demand=demand)
 work, _ = estimate_workload(scenario)
 start = time.perf_counter()
 r = run_scenario(scenario, write=False)
