@@ -169,7 +169,7 @@ def units_from_layers(
     if spec.internet_share_column:
         share = values.numbers(spec.internet_share_column)
         values.check_share(share, spec.internet_share_column)
-        share, note = _fill_share(share, population, lives)
+        share, note = _fill(share, population, lives, share=True)
         if note is not None:
             missing.append(values.missing(spec.internet_share_column, *note))
         out["internet_share"] = share
@@ -185,9 +185,7 @@ def units_from_layers(
             raw = values.numbers(column)
             if group.kind == "share":
                 values.check_share(raw, column)
-                filled, note = _fill_share(raw, population, lives)
-            else:
-                filled, note = _fill_count(raw, population, lives)
+            filled, note = _fill(raw, population, lives, share=group.kind == "share")
             if note is not None:
                 missing.append(values.missing(column, *note))
             total += filled
@@ -300,37 +298,28 @@ class _Values:
         )
 
 
-def _fill_share(
-    share: np.ndarray, population: np.ndarray, lives: np.ndarray
+def _fill(
+    values: np.ndarray, population: np.ndarray, lives: np.ndarray, *, share: bool
 ) -> tuple[np.ndarray, tuple[np.ndarray, float, str] | None]:
-    """Replace blank shares where people live by the population-weighted mean of the known."""
-    blank = np.isnan(share) & lives
-    filled = np.where(np.isnan(share) & ~lives, 0.0, share)
-    if not blank.any():
-        return filled, None
-    known = ~np.isnan(share) & lives
-    if not known.any():
-        return filled, None  # nothing to fill from: the caller's checks say so
-    mean = float(np.average(share[known], weights=population[known]))
-    filled = np.where(blank, mean, filled)
-    rule = f"replaced by the population-weighted mean of the other units ({mean:.3f})"
-    return filled, (blank, float(population[blank].sum()), rule)
+    """Fill blank values where people live from the units where the value is known.
 
-
-def _fill_count(
-    count: np.ndarray, population: np.ndarray, lives: np.ndarray
-) -> tuple[np.ndarray, tuple[np.ndarray, float, str] | None]:
-    """Replace blank counts where people live by population × the group's known share."""
-    blank = np.isnan(count) & lives
-    filled = np.where(np.isnan(count) & ~lives, 0.0, count)
-    if not blank.any():
+    A share takes the population-weighted mean share of those units; a count, the unit's
+    population times the count's share of their population. Blanks where nobody lives become
+    0 (nothing depends on them). Returns the values and, if any was filled, what and how.
+    """
+    blank = np.isnan(values) & lives
+    filled = np.where(np.isnan(values) & ~lives, 0.0, values)
+    known = ~np.isnan(values) & lives
+    if not blank.any() or not known.any():  # nothing to fill, or from: the caller checks
         return filled, None
-    known = ~np.isnan(count) & lives
-    if not known.any():
-        return filled, None
-    rate = float(count[known].sum() / population[known].sum())
-    filled = np.where(blank, population * rate, filled)
-    rule = f"replaced by the unit's population × the share in the other units ({rate:.3f})"
+    if share:
+        rate = float(np.average(values[known], weights=population[known]))
+        filled = np.where(blank, rate, filled)
+        rule = f"replaced by the population-weighted mean of the other units ({rate:.3f})"
+    else:
+        rate = float(values[known].sum() / population[known].sum())
+        filled = np.where(blank, population * rate, filled)
+        rule = f"replaced by the unit's population × the share in the other units ({rate:.3f})"
     return filled, (blank, float(population[blank].sum()), rule)
 
 

@@ -261,15 +261,14 @@ def cells_from_units(
         share group, ``no_internet_share``, ``people_without_internet``,
         ``priority_multiplier``, ``demand_weight``, ``geometry`` (the cell square).
     """
-    cells, _ = _cells_and_pieces(
+    return demand_grid(
         units,
         territory,
         cell_size_m=cell_size_m,
-        groups=groups or {},
+        groups=groups,
         rural_multiplier=rural_multiplier,
         snap_distance_m=snap_distance_m,
-    )
-    return cells
+    ).cells
 
 
 def _cells_and_pieces(
