@@ -106,8 +106,8 @@ def main(argv: list[str]) -> None:
         "row's plan is chosen on its own points. *Against default*: people newly covered "
         "against the default row. *Run's own check*: what the run reports in `run.json` "
         "(`discretisation.relative_change_pct`): its plan judged again on points twice as "
-        "fine. Near a grid corner: within 15 m of a corner of the 100 m grid (7.1 % of the "
-        "plane is).\n\n" + head + "\n" + "\n".join(rows) + "\n"
+        "fine. Near a grid corner: within 15 % of the cell size of a corner of the published "
+        "grid (15 m of a 100 m grid; 7.1 % of the plane is).\n\n" + head + "\n" + "\n".join(rows) + "\n"
     )
     (REPO / "benchmarks" / "convergence.md").write_text(text, encoding="utf-8")
 

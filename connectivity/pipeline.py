@@ -512,8 +512,12 @@ def _coverage(
     cand_xy = all_xy[~is_tower]  # towers come last, after the Wi-Fi candidates
     reach = c.walk_cutoff_m or c.radius_m if c.reach == "walking" else c.radius_m
     pairs = coverage.estimate_pairs(cand_xy, points.xy, max(reach, c.radius_m))
-    if is_tower.any():
-        pairs += int(is_tower.sum()) * len(points)
+    if is_tower.any():  # a tower may reach every point (rural ones only, with rural_only)
+        towers = s.mobile.new_towers if s.mobile is not None else None
+        reach_points = len(points)
+        if towers is not None and towers.rural_only:
+            reach_points = int(dg.cells["rural"].to_numpy(dtype=bool)[points.cell].sum())
+        pairs += int(is_tower.sum()) * reach_points
     work = workload.with_pairs(workload.Workload(cells=len(dg.cells), points=len(points)), pairs)
     workload.check_workload(
         work, limit, settings=f"candidates.radius_m (now {c.radius_m:g} m) or the candidate layers"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -35,10 +36,12 @@ class Territory:
     rural: shapely.Geometry
     excluded: shapely.Geometry = dataclasses.field(default_factory=shapely.Polygon)
 
-    @property
+    @functools.cached_property
     def outline(self) -> shapely.Geometry:
-        """Union of every area."""
-        return shapely.union_all(self.areas.geometry.to_numpy())
+        """Union of every area (computed once, prepared for fast point tests)."""
+        union = shapely.union_all(self.areas.geometry.to_numpy())
+        shapely.prepare(union)
+        return union
 
 
 def territory_from_layers(
