@@ -107,7 +107,11 @@ def main(argv: list[str]) -> None:
         "against the default row. *Run's own check*: what the run reports in `run.json` "
         "(`discretisation.relative_change_pct`): its plan judged again on points twice as "
         "fine. Near a grid corner: within 15 % of the cell size of a corner of the published "
-        "grid (15 m of a 100 m grid; 7.1 % of the plane is).\n\n" + head + "\n" + "\n".join(rows) + "\n"
+        "grid (15 m of a 100 m grid; 7.1 % of the plane is).\n\n"
+        + head
+        + "\n"
+        + "\n".join(rows)
+        + "\n"
     )
     (REPO / "benchmarks" / "convergence.md").write_text(text, encoding="utf-8")
 
