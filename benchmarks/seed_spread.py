@@ -69,13 +69,13 @@ def run_one(model: str, n: int, m: int, k: int, r: float, highs_seed: int) -> di
 
     from connectivity import optimise
 
-    optimise._HIGHS_RANDOM_SEED = highs_seed
+    policy = optimise.Policy(highs_random_seed=highs_seed)
     demand, weights, sites = make_instance(n, m, INSTANCE_SEED)
     costs = np.random.default_rng(COST_SEED).lognormal(0.0, 0.5, m).round(2)
     baseline_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
     d, s = engine_frames(demand, weights, sites)
-    solver: optimise._CoverageModel
+    solver: optimise.MaximalCovering | optimise.BudgetedMaximalCovering
     if model == "k sites":
         solver = optimise.MaximalCovering.from_geodataframe(d, s, "w", r, k)
     else:
@@ -85,7 +85,7 @@ def run_one(model: str, n: int, m: int, k: int, r: float, highs_seed: int) -> di
         solver = optimise.BudgetedMaximalCovering(
             quality, weights, budget, costs=costs, limits=limits
         )
-    solver.solve("exact", time_limit_s=OURS_LIMIT_S, mip_gap=1e-4)
+    solver.solve("exact", time_limit_s=OURS_LIMIT_S, mip_gap=1e-4, policy=policy)
     assert solver.solution is not None
     return {
         "seconds": time.perf_counter() - start,
