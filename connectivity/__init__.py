@@ -8,7 +8,8 @@ Examples
 --------
 >>> import connectivity
 >>> scenario = connectivity.load_scenario("scenarios/bogota_public_wifi.yaml")  # doctest: +SKIP
->>> results = connectivity.run_scenario(scenario, write=False)  # doctest: +SKIP
+>>> results = connectivity.run_scenario(scenario)  # computes, writes nothing  # doctest: +SKIP
+>>> results = connectivity.run_to_folder(scenario)  # and writes maps/<name>/  # doctest: +SKIP
 >>> results.summary["pct_people_covered_after"]  # doctest: +SKIP
 """
 
@@ -29,6 +30,7 @@ from connectivity.errors import (
 )
 from connectivity.pipeline import run_scenario
 from connectivity.results import Results
+from connectivity.runner import run_to_folder
 from connectivity.scenario import Scenario, load_scenario
 from connectivity.workload import WorkloadError
 
@@ -49,4 +51,5 @@ __all__ = [
     "__version__",
     "load_scenario",
     "run_scenario",
+    "run_to_folder",
 ]

@@ -63,16 +63,16 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from connectivity.pipeline import run_scenario
+    from connectivity.runner import run_to_folder
     from connectivity.scenario import load_scenario
 
     start = time.perf_counter()
     scenario = load_scenario(args.scenario)
     out_dir = Path(args.out).resolve() if args.out else scenario.output_dir
-    results = run_scenario(
+    results = run_to_folder(
         scenario,
+        out_dir,
         strict=args.strict,
-        out_dir=out_dir,
         progress=_progress_factory(args.verbose >= 0 and sys.stderr.isatty()),
         max_memory_bytes=_memory_limit(args),
     )

@@ -22,6 +22,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from connectivity._atomic import replaced_file
 from connectivity.errors import LayerError
 from connectivity.layers import check_input_file
 
@@ -89,10 +90,8 @@ def street_graph_from_osm(
     )
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(".partial")
-        with tmp.open("wb") as fh:
+        with replaced_file(cached) as tmp, tmp.open("wb") as fh:
             pickle.dump(graph, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cached)
     return graph
 
 

@@ -134,23 +134,18 @@ class _Coverage:
 def run_scenario(
     scenario: Scenario,
     *,
-    out_dir: Path | None = None,
-    write: bool = True,
     progress: ProgressFactory | None = None,
     strict: bool = False,
     max_memory_bytes: int | None = None,
 ) -> Results:
-    """Run a scenario end to end and (by default) write its outputs.
+    """Run a scenario end to end and return what it produced; nothing is written.
+
+    :func:`connectivity.run_to_folder` runs and writes the outputs.
 
     Parameters
     ----------
     scenario
         A scenario from :func:`connectivity.load_scenario`.
-    out_dir
-        Folder for the outputs; default ``<output.folder>/<scenario name>``. It is checked
-        (and locked against another run) before anything is computed.
-    write
-        Write the outputs (atomically: all of them or none).
     progress
         Optional progress-bar factory for the long stages (the CLI passes ``tqdm``).
     strict
@@ -167,26 +162,15 @@ def run_scenario(
     Raises
     ------
     ConnectivityError
-        On any bad input; nothing is written then and earlier outputs stay as they were.
+        On any bad input, or a run too large for the memory limit (before allocating it).
+
+    Examples
+    --------
+    >>> import connectivity
+    >>> scenario = connectivity.load_scenario("scenarios/bogota_public_wifi.yaml")  # doctest: +SKIP
+    >>> results = connectivity.run_scenario(scenario)  # doctest: +SKIP
+    >>> results.summary["pct_people_covered_after"]  # doctest: +SKIP
     """
-    if not write:
-        return _compute(scenario, progress, strict, max_memory_bytes)
-    from connectivity.outputs import output_folder, write_outputs  # only outputs writes
-
-    with output_folder(out_dir or scenario.output_dir) as destination:
-        results = _compute(scenario, progress, strict, max_memory_bytes)
-        start = time.perf_counter()
-        write_outputs(results, destination, progress=progress)
-        logger.info("stage outputs done in %.2f s", time.perf_counter() - start)
-    return results
-
-
-def _compute(
-    scenario: Scenario,
-    progress: ProgressFactory | None,
-    strict: bool,
-    max_memory_bytes: int | None,
-) -> Results:
     limit = max_memory_bytes or workload.default_memory_limit_bytes()
     stages = _Stages()
     inputs = _Inputs(scenario, strict)
@@ -213,7 +197,7 @@ def _compute(
         gaps_before = _gaps(cells, dem.grid.points, existing.points, "before")
         cells["gap_id"] = gaps.cell_gap_ids(cells, gaps_after)
     points = dem.grid.points
-    return Results(
+    results = Results(
         scenario=scenario,
         territory=terr,
         cells=cells,
@@ -245,6 +229,31 @@ def _compute(
         mobile=existing.mobile,
         terrain=existing.terrain,
     )
+    if scenario.mobile is not None and scenario.mobile.raster and results.transmitters:
+        with stages.stage("signal"):
+            results.signal = _signal(results)
+    return results
+
+
+def _signal(results: Results) -> propagation.SignalRaster:
+    """Received power of the existing transmitters and the chosen towers on the demand grid."""
+    s = results.scenario
+    mob = s.mobile
+    assert mob is not None
+    grid = propagation.Grid.covering(results.territory.outline.bounds, s.demand.cell_size_m)
+    transmitters = results.transmitters
+    rural = results.territory.rural
+    calibrations = results.mobile.calibrations if results.mobile else {}
+
+    def power_at(xy: np.ndarray) -> np.ndarray:
+        on_rural = shapely.contains_xy(rural, xy[:, 0], xy[:, 1])
+        power, _, _ = mobile.best_coverage(
+            xy, transmitters, mob, results.terrain, on_rural, calibrations
+        )
+        return power
+
+    rows = [values for _, values in propagation.power_windows(grid, power_at)]
+    return propagation.SignalRaster(grid=grid, power=np.vstack(rows).astype("float32"))
 
 
 def _territory(inputs: _Inputs) -> territory.Territory:

@@ -435,6 +435,14 @@ class Grid:
             yield row0, np.column_stack([gx.ravel(), gy.ravel()])
 
 
+@dataclass(frozen=True)
+class SignalRaster:
+    """Received power (dBm, float32) on a grid: ``power`` is ``height × width``."""
+
+    grid: Grid
+    power: np.ndarray
+
+
 def power_windows(
     grid: Grid,
     power_at: Callable[[np.ndarray], np.ndarray],

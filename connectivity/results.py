@@ -75,6 +75,9 @@ class Results:
         Existing mobile coverage (with a ``mobile`` section in the scenario).
     terrain
         The DEM used for propagation, if any.
+    signal
+        Received power from the existing transmitters and the chosen towers on the demand
+        grid (with a ``mobile`` section that asks for the raster and has a transmitter).
     """
 
     scenario: Scenario
@@ -98,6 +101,7 @@ class Results:
     input_files: list[Path] = field(default_factory=list)
     mobile: mobile.MobileCoverage | None = None
     terrain: propagation.Terrain | None = None
+    signal: propagation.SignalRaster | None = None
 
     @property
     def transmitters(self) -> list[propagation.Transmitter]:

@@ -62,7 +62,7 @@ def subset_scenario() -> Scenario:
 
 @pytest.fixture(scope="session")
 def subset_results(subset_scenario: Scenario) -> Results:
-    return run_scenario(subset_scenario, write=False)
+    return run_scenario(subset_scenario)
 
 
 @pytest.fixture(scope="session")

@@ -54,7 +54,7 @@ def test_broken_input_gives_a_clear_error(case: Path, tmp_path: Path) -> None:
     path = write_scenario(tmp_path, data)
     strict = bool(expect.get("strict", False))
     if expect["stage"] == "run_ok":  # repaired or dropped with a count, and the run goes on
-        results = run_scenario(load_scenario(path), write=False, strict=strict)
+        results = run_scenario(load_scenario(path), strict=strict)
         reports = {r.role: r.cleaned for r in results.load_reports}
         for what, count in expect.get("cleaned", {}).items():
             assert reports[expect["layer"]].get(what) == count, reports[expect["layer"]]
@@ -73,4 +73,4 @@ def test_broken_input_gives_a_clear_error(case: Path, tmp_path: Path) -> None:
         scenario = load_scenario(path)
         limit = int(expect["max_memory_gb"] * 2**30) if "max_memory_gb" in expect else None
         with pytest.raises(error, match=expect["match"]):
-            run_scenario(scenario, write=False, strict=strict, max_memory_bytes=limit)
+            run_scenario(scenario, strict=strict, max_memory_bytes=limit)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from connectivity import InputFileError, OutputError, run_scenario
+from connectivity import InputFileError, OutputError, run_to_folder
 from connectivity.cli import main
 
 
@@ -15,10 +15,10 @@ from connectivity.cli import main
 def two_runs(subset_scenario, tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("runs")
     a = folder / "a"
-    run_scenario(subset_scenario, out_dir=a)
+    run_to_folder(subset_scenario, a)
     method = dataclasses.replace(subset_scenario.method, sites=5)
     b = folder / "b"
-    run_scenario(dataclasses.replace(subset_scenario, name="five_sites", method=method), out_dir=b)
+    run_to_folder(dataclasses.replace(subset_scenario, name="five_sites", method=method), b)
     return a, b
 
 

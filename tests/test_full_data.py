@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from connectivity import load_scenario, run_scenario
+from connectivity import load_scenario, run_scenario, run_to_folder
 from connectivity.outputs import OUTPUT_FILES
 
 from .conftest import REPO
@@ -21,7 +21,7 @@ CENSUS_TOTAL = 7_136_912  # DANE CNPV 2018, sum of STP27_PERS over the 641 secto
 def test_bogota_default_scenario(tmp_path: Path) -> None:
     scenario = load_scenario(REPO / "scenarios" / "bogota_public_wifi.yaml")
     out = tmp_path / "bogota"
-    results = run_scenario(scenario, out_dir=out)
+    results = run_to_folder(scenario, out)
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
     population = results.cells["population"].sum()
     assert population == pytest.approx(CENSUS_TOTAL, rel=0.001)
@@ -54,14 +54,14 @@ def test_bogota_more_sites_never_cover_less() -> None:
     covered = []
     for k in (10, 50, 100):
         scenario.method.sites = k
-        results = run_scenario(scenario, write=False)
+        results = run_scenario(scenario)
         covered.append(results.summary["people_covered_after"])
     assert covered == sorted(covered)
 
 
 def test_medellin_runs_with_its_own_columns_and_encoding(tmp_path: Path) -> None:
     scenario = load_scenario(REPO / "scenarios" / "medellin_public_wifi.yaml")
-    results = run_scenario(scenario, out_dir=tmp_path / "medellin")
+    results = run_to_folder(scenario, tmp_path / "medellin")
     assert len(results.territory.areas) == 21
     assert results.cells["population"].sum() == pytest.approx(2_427_129, rel=0.001)
     assert results.counts["existing_wifi"] == 5
@@ -72,7 +72,7 @@ def test_medellin_runs_with_its_own_columns_and_encoding(tmp_path: Path) -> None
 def test_bogota_equitable_scenario(tmp_path: Path) -> None:
     scenario = load_scenario(REPO / "scenarios" / "bogota_equitable.yaml")
     out = tmp_path / "equitable"
-    results = run_scenario(scenario, out_dir=out)
+    results = run_to_folder(scenario, out)
     sel = results.selected
     assert sel["cost"].sum() <= scenario.method.budget + 1e-9
     per_area = sel.groupby("area_code").size()
@@ -90,7 +90,7 @@ def test_bogota_rural_towers_scenario(tmp_path: Path) -> None:
 
     scenario = load_scenario(REPO / "scenarios" / "bogota_rural_towers.yaml")
     out = tmp_path / "torres"
-    results = run_scenario(scenario, out_dir=out)
+    results = run_to_folder(scenario, out)
     towers = results.candidates[results.candidates["type"] == "torre_nueva"]
     assert len(towers) == 15 and 1 <= len(results.selected) <= 6
     assert results.solution is not None and results.solution.gap == 0.0

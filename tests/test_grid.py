@@ -122,10 +122,10 @@ def test_coverage_converges_as_the_analysis_grid_is_halved(subset_results, subse
     check = subset_results.discretisation
     assert check["analysis_spacing_m"] == 20 and check["check_spacing_m"] == 10
     assert abs(check["relative_change_pct"]) <= 2.0
-    fine = run_scenario(_with_analysis(subset_scenario, 10), write=False)
+    fine = run_scenario(_with_analysis(subset_scenario, 10))
     assert fine.points.spacing_m == 10
     assert _newly_covered(fine) == pytest.approx(_newly_covered(subset_results), rel=0.02)
-    coarse = run_scenario(_with_analysis(subset_scenario, 100), write=False)
+    coarse = run_scenario(_with_analysis(subset_scenario, 100))
     assert abs(coarse.discretisation["relative_change_pct"]) > 5.0
     assert _newly_covered(coarse) > 1.05 * _newly_covered(fine)
 

@@ -117,7 +117,7 @@ def test_a_fifo_as_a_layer_or_scenario_gets_a_message_not_a_hang(tmp_path: Path)
         load_scenario(path)
     scenario = load_scenario(path, check_files=False)
     with pytest.raises(InputFileError, match="not a regular file"):
-        run_scenario(scenario, write=False)
+        run_scenario(scenario)
     fifo_scenario = tmp_path / "scenario_fifo.yaml"
     os.mkfifo(fifo_scenario)
     cmd = [sys.executable, "-m", "connectivity.cli", "validate", str(fifo_scenario)]
@@ -144,7 +144,7 @@ def test_runs_that_would_exhaust_memory_are_refused_before_allocating(
     limit = 2 * 2**30
     start = time.perf_counter()
     with pytest.raises(WorkloadError, match=rf"more than the limit of 2\.0 GB.*{setting}"):
-        run_scenario(scenario, write=False, max_memory_bytes=limit)
+        run_scenario(scenario, max_memory_bytes=limit)
     assert time.perf_counter() - start < 60
     assert main(["validate", str(path), "--max-memory-gb", "2", "-q"]) == 2
 

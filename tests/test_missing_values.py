@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from connectivity import LayerError, load_scenario, run_scenario
+from connectivity import LayerError, load_scenario, run_to_folder
 from connectivity.demand import units_from_layers
 from connectivity.scenario import DemandSpec, GroupSpec, JoinSpec, LayerSpec
 
@@ -105,7 +105,7 @@ def test_blanks_are_recorded_in_run_json_and_warned(tmp_path: Path, caplog) -> N
     scenario = load_scenario(write_scenario(tmp_path, data))
     out = tmp_path / "out"
     with caplog.at_level("WARNING"):
-        run_scenario(scenario, out_dir=out)
+        run_to_folder(scenario, out)
     assert "column 'STP27_PERS' is blank in 3 units where people live (rows 3, 5, 8" in caplog.text
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     (record,) = run["missing_values"]

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from connectivity import load_scenario, run_scenario
+from connectivity import load_scenario, run_scenario, run_to_folder
 from connectivity.mobile import TOWER_TYPE
 from connectivity.outputs.i18n import coverage_notes
 from connectivity.propagation import okumura_hata_loss_db
@@ -64,7 +64,7 @@ def mobile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
         "new_towers": {"count": 3, "rural_only": True, "cost": 1},
     }
     scenario = load_scenario(_mobile_scenario(folder, mobile, sites=10))
-    return run_scenario(scenario), scenario.output_dir
+    return run_to_folder(scenario), scenario.output_dir
 
 
 def test_measured_tiles_override_the_modelled_signal(mobile_run) -> None:
@@ -123,7 +123,7 @@ def test_unknown_mobile_coverage_is_stated(tmp_path: Path) -> None:
     scenario = load_scenario(
         _mobile_scenario(tmp_path, {"new_towers": {"count": 2}}, sites=5, algorithm="exact")
     )
-    results = run_scenario(scenario, write=False)
+    results = run_scenario(scenario)
     assert not results.mobile.known
     assert (results.cells["mobile_source"] == "unknown").all()
     notes = " ".join(coverage_notes(results, "es"))
@@ -179,7 +179,7 @@ def test_operator_polygons_and_terrain_in_a_scenario(tmp_path: Path) -> None:
         "terrain": str(tmp_path / "dem.tif"),
     }
     scenario = load_scenario(_mobile_scenario(tmp_path, mobile, sites=3))
-    results = run_scenario(scenario, write=False)
+    results = run_scenario(scenario)
     cells = results.cells
     inside = cells["mobile_source"] == "measured: operador.geojson"
     assert inside.sum() > 50
@@ -195,9 +195,7 @@ def test_operator_polygons_and_terrain_in_a_scenario(tmp_path: Path) -> None:
         coverage_notes(results, "en")
     )
     flat = dict(mobile, terrain=None)
-    flat_results = run_scenario(
-        load_scenario(_mobile_scenario(tmp_path, flat, sites=3)), write=False
-    )
+    flat_results = run_scenario(load_scenario(_mobile_scenario(tmp_path, flat, sites=3)))
     model = ~inside.to_numpy()
     with_wall = cells["mobile_quality_before"].to_numpy()[model]
     without = flat_results.cells["mobile_quality_before"].to_numpy()[model]
@@ -242,7 +240,7 @@ def test_technologies_and_calibration_in_a_scenario(tmp_path: Path) -> None:
             "dbm_column": "rsrp",
         },
     }
-    results = run_scenario(load_scenario(_mobile_scenario(tmp_path, mobile, sites=3)), write=False)
+    results = run_scenario(load_scenario(_mobile_scenario(tmp_path, mobile, sites=3)))
     by_tech = {t.technology: t for t in results.mobile.transmitters}
     assert by_tech["3G"].frequency_mhz == 1900 and by_tech["4G"].frequency_mhz == 850
     fit = results.mobile.calibrations["4G"]
@@ -262,7 +260,7 @@ def test_technologies_and_calibration_in_a_scenario(tmp_path: Path) -> None:
     from connectivity.errors import LayerError
 
     with pytest.raises(LayerError, match=r"technologies with no radio .*rows 1; radios: 4G, 3G"):
-        run_scenario(load_scenario(_mobile_scenario(tmp_path, mobile, sites=3)), write=False)
+        run_scenario(load_scenario(_mobile_scenario(tmp_path, mobile, sites=3)))
 
 
 def test_cli_run_reports_rural_coverage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

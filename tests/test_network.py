@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectivity import InputFileError, LayerError, load_scenario, run_scenario
+from connectivity import InputFileError, LayerError, load_scenario, run_to_folder
 from connectivity.layers import read_osm_features
 from connectivity.network import street_graph_from_osm, walking_coverage
 from connectivity.scenario import LayerSpec
@@ -85,7 +85,7 @@ def test_bad_osm_inputs(tmp_path: Path) -> None:
 def test_usaquen_walking_scenario(tmp_path: Path) -> None:
     scenario = load_scenario(REPO / "scenarios" / "usaquen_walking.yaml")
     out = tmp_path / "usaquen"
-    results = run_scenario(scenario, out_dir=out)
+    results = run_to_folder(scenario, out)
     table = pd.read_csv(out / "reach_comparison.csv")
     assert table["plan"].tolist() == ["chosen_by_walking_reach", "chosen_by_straight_line"]
     # each (exact) plan is best under the reach it was chosen for

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from connectivity import OutputError, run_scenario
+from connectivity import OutputError, run_to_folder
 from connectivity.cli import main
 from connectivity.outputs import write_outputs
 from connectivity.outputs.folder import recover
@@ -66,7 +66,7 @@ def test_the_destination_is_checked_before_any_work(
     mine.mkdir()
     (mine / "notes.txt").write_text("mine")
     with caplog.at_level("INFO"), pytest.raises(OutputError, match=r"notes\.txt"):
-        run_scenario(subset_scenario, out_dir=mine)
+        run_to_folder(subset_scenario, mine)
     assert "stage territory" not in caplog.text  # refused before reading a single layer
 
 

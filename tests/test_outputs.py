@@ -9,7 +9,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from connectivity import OutputError, run_scenario
+from connectivity import OutputError, run_to_folder
 from connectivity.outputs import OUTPUT_FILES, write_outputs
 from connectivity.outputs.i18n import LABELS
 from connectivity.outputs.tables import SELECTED_COLUMNS, SUMMARY_COLUMNS
@@ -113,7 +113,7 @@ def test_failed_run_leaves_previous_outputs_untouched(subset_scenario, written: 
         demand=dataclasses.replace(subset_scenario.demand, population_column="NOPE"),
     )
     with pytest.raises(Exception, match="NOPE"):
-        run_scenario(broken, out_dir=written)
+        run_to_folder(broken, written)
     assert {p: p.read_bytes() for p in written.rglob("*") if p.is_file()} == before
     assert not list(written.parent.glob(".*partial*"))
 

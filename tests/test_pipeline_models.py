@@ -22,7 +22,7 @@ def test_exact_budget_with_floors_on_the_subset(subset_scenario, tmp_path: Path)
         model="budgeted",
         constraints=ConstraintsSpec(min_sites_per_area=1, rural_min_sites=1),
     )
-    results = run_scenario(dataclasses.replace(subset_scenario, method=method), write=False)
+    results = run_scenario(dataclasses.replace(subset_scenario, method=method))
     sel = results.selected
     assert sel["cost"].sum() <= 12.0
     assert set(sel["area_code"]) == {"03", "14", "17", "20"}
@@ -38,13 +38,13 @@ def test_set_covering_reaches_the_target(subset_scenario) -> None:
     method = dataclasses.replace(
         subset_scenario.method, sites=None, target_coverage=0.12, algorithm="exact"
     )
-    results = run_scenario(dataclasses.replace(subset_scenario, method=method), write=False)
+    results = run_scenario(dataclasses.replace(subset_scenario, method=method))
     assert results.summary["pct_weight_covered_after"] >= 12.0 - 1e-6
 
 
 def test_partial_coverage_counts_people_by_quality(subset_scenario) -> None:
     cand = dataclasses.replace(subset_scenario.candidates, decay="linear", radius_m=150.0)
-    results = run_scenario(dataclasses.replace(subset_scenario, candidates=cand), write=False)
+    results = run_scenario(dataclasses.replace(subset_scenario, candidates=cand))
     cells = results.cells
     assert cells["coverage_after"].between(0, 1).all()
     assert ((cells["coverage_after"] > 0) & (cells["coverage_after"] < 1)).any()
@@ -58,7 +58,7 @@ def test_unknown_site_ids_in_constraints(subset_scenario) -> None:
         subset_scenario.method, constraints=ConstraintsSpec(mandatory_sites=["colegio-99999"])
     )
     with pytest.raises(ScenarioError, match="unknown site ids colegio-99999"):
-        run_scenario(dataclasses.replace(subset_scenario, method=method), write=False)
+        run_scenario(dataclasses.replace(subset_scenario, method=method))
 
 
 def test_infeasible_floor_is_named(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_infeasible_floor_is_named(tmp_path: Path) -> None:
     data["method"] = {"sites": 2, "constraints": {"min_sites_per_area": 1}}
     scenario = load_scenario(write_scenario(tmp_path, data))
     with pytest.raises(Exception, match="add up to 4, more than k = 2"):
-        run_scenario(scenario, write=False)
+        run_scenario(scenario)
 
 
 def test_method_values_are_checked(tmp_path: Path) -> None:

@@ -260,7 +260,7 @@ def test_fuzzed_pipeline_gives_a_result_or_our_error(
     }
     try:
         scenario = load_scenario(write_scenario(folder, data))
-        results = run_scenario(scenario, write=False)
+        results = run_scenario(scenario)
     except ConnectivityError:
         return
     assert len(results.selected) <= k

@@ -9,9 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import platform
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +21,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from connectivity._atomic import replaced_file
 from connectivity._version import __version__
 from connectivity.errors import OutputError
 from connectivity.layers import file_sha256
@@ -167,34 +166,18 @@ def output_files(results: Results) -> list[str]:
 
 
 def _writes_raster(results: Results) -> bool:
-    mob = results.scenario.mobile
-    return bool(mob is not None and mob.raster and results.transmitters)
+    return results.signal is not None
 
 
 def _signal_raster(results: Results, path: Path) -> None:
-    """Received power of the existing transmitters and the chosen towers on the demand grid."""
-    from connectivity import mobile, propagation
+    """Write the received-power raster the pipeline computed."""
     from connectivity.outputs.raster import write_power_raster
 
-    mob = results.scenario.mobile
-    assert mob is not None
-    grid = propagation.Grid.covering(
-        results.territory.outline.bounds, results.scenario.demand.cell_size_m
+    signal = results.signal
+    assert signal is not None
+    write_power_raster(
+        path, signal.grid, [(0, signal.power)], crs=results.scenario.territory.metric_crs
     )
-    transmitters = results.transmitters
-    rural = results.territory.rural
-
-    calibrations = results.mobile.calibrations if results.mobile else {}
-
-    def power_at(xy: np.ndarray) -> np.ndarray:
-        on_rural = shapely.contains_xy(rural, xy[:, 0], xy[:, 1])
-        power, _, _ = mobile.best_coverage(
-            xy, transmitters, mob, results.terrain, on_rural, calibrations
-        )
-        return power
-
-    windows = propagation.power_windows(grid, power_at)
-    write_power_raster(path, grid, windows, crs=results.scenario.territory.metric_crs)
 
 
 def _mobile_dict(results: Results) -> dict[str, Any] | None:
@@ -272,28 +255,18 @@ def write_site_file(sites: gpd.GeoDataFrame, path: Path) -> None:
         raise OutputError(f"{path}: is a folder; name a file")
     if not path.parent.is_dir():
         raise OutputError(f"{path.parent}: folder does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.partial-", suffix=suffix, dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
+    with replaced_file(path) as tmp:
         if suffix == ".csv":
             lonlat = sites.geometry.to_crs("EPSG:4326")
             table = pd.DataFrame(sites.drop(columns="geometry"))
             table["lon"] = lonlat.x.round(7).to_numpy()
             table["lat"] = lonlat.y.round(7).to_numpy()
-            os.close(fd)
             write_csv(table, tmp)
+        elif suffix == ".parquet":
+            sites.to_parquet(tmp)
         else:
-            os.close(fd)
-            tmp.unlink()
-            if suffix == ".parquet":
-                sites.to_parquet(tmp)
-            else:
-                driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
-                sites.to_file(tmp, driver=driver, layer="selected_sites")
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+            driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
+            sites.to_file(tmp, driver=driver, layer="selected_sites")
 
 
 @dataclass
@@ -417,7 +390,6 @@ def write_manifest(
     """Write ``run.json``: version, scenario, input checksums, counts, timings, outputs."""
     import geopandas
     import numpy
-    import shapely
 
     s = results.scenario
     inputs = [

@@ -11,9 +11,9 @@ Rules, in the order a run meets them:
 3. **Recovered.** What an interrupted run left beside the folder is cleaned: half-written
    ``.<name>.partial-*`` folders of dead processes, and ``.<name>.old-*`` folders (an earlier
    run moved aside; restored when the new one never arrived).
-4. **All or nothing.** Outputs are written into a ``.partial`` folder and swapped in whole; the
-   folder keeps its permissions. A failure (a full disk included) or SIGTERM leaves the
-   earlier outputs as they were.
+4. **All or nothing.** Outputs are written into a ``.partial`` folder and swapped in whole
+   (:mod:`connectivity._atomic`); the folder keeps its permissions. A failure (a full disk
+   included) or SIGTERM leaves the earlier outputs as they were.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from connectivity._atomic import new_partial_folder, swap_folder
 from connectivity.errors import OutputError
 from connectivity.layers import glob_escape
 
@@ -178,10 +178,13 @@ def atomic_folder(
     written, kept up to date by the caller).
     """
     with output_folder(out_dir, names=names) as out:
-        tmp = new_partial(out)
+        try:
+            tmp = new_partial_folder(out)
+        except OSError as exc:
+            raise OutputError(f"{out}: cannot create the output folder: {exc}") from None
         try:
             yield tmp
-            swap_into_place(tmp, out)
+            swap_folder(tmp, out)
         except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             what = f" while writing {doing[0]}" if doing else ""
@@ -272,41 +275,6 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def new_partial(out_dir: Path) -> Path:
-    """Create the hidden folder a run writes into, beside ``out_dir``."""
-    try:
-        return Path(
-            tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-{os.getpid()}-", dir=out_dir.parent)
-        )
-    except OSError as exc:
-        raise OutputError(f"{out_dir}: cannot create the output folder: {exc}") from None
-
-
-def swap_into_place(tmp: Path, out_dir: Path) -> None:
-    """Move ``tmp`` to ``out_dir``, replacing an earlier run, keeping the folder's permissions."""
-    mode = out_dir.stat().st_mode & 0o7777 if out_dir.is_dir() else 0o777 & ~_umask()
-    tmp.chmod(mode)
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        old.rmdir()
-        out_dir.replace(old)
-    try:
-        tmp.replace(out_dir)
-    except OSError:
-        if old is not None:
-            old.replace(out_dir)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def disk_full(exc: BaseException) -> bool:
