@@ -28,10 +28,11 @@ from connectivity.errors import (
     OutputError,
     ScenarioError,
 )
+from connectivity.loading import load_scenario
 from connectivity.pipeline import run_scenario
 from connectivity.results import Results
 from connectivity.runner import run_to_folder
-from connectivity.scenario import Scenario, load_scenario
+from connectivity.scenario import Scenario
 from connectivity.workload import WorkloadError
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -47,8 +47,8 @@ def _memory_limit(args: argparse.Namespace) -> int | None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from connectivity.loading import load_scenario
     from connectivity.pipeline import estimate_workload
-    from connectivity.scenario import load_scenario
     from connectivity.workload import check_workload, default_memory_limit_bytes
 
     scenario = load_scenario(args.scenario)
@@ -63,8 +63,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from connectivity.loading import load_scenario
     from connectivity.runner import run_to_folder
-    from connectivity.scenario import load_scenario
 
     start = time.perf_counter()
     scenario = load_scenario(args.scenario)
@@ -103,6 +103,7 @@ def _cmd_optimise(args: argparse.Namespace) -> int:
     from connectivity import coverage, optimise, workload
     from connectivity.layers import read_points
     from connectivity.outputs import write_site_file
+    from connectivity.scenario import resolve_model
 
     start = time.perf_counter()
     demand, demand_report = read_points(Path(args.demand), role="--demand", crs=args.crs)
@@ -133,13 +134,7 @@ def _cmd_optimise(args: argparse.Namespace) -> int:
         sites["__c"] = _column_values(
             sites, args.cost_column, Path(args.candidates), "--candidates", sites_report.file_rows
         )
-    model_name = (
-        "set_covering"
-        if args.target_coverage is not None
-        else "budgeted"
-        if args.budget is not None
-        else "maximal_covering"
-    )
+    model_name = resolve_model(budget=args.budget, target=args.target_coverage)
     if args.sites is not None and args.sites > len(sites):
         raise LayerError(f"--sites {args.sites} is more than the {len(sites)} candidates")
     xy = {
@@ -216,7 +211,7 @@ def _column_values(frame: Any, column: str, path: Path, role: str, rows: Any) ->
     """Read a weight or cost column: numbers, finite and not negative, or a named error."""
     import numpy as np
 
-    from connectivity.layers import to_number
+    from connectivity.columns import to_number
 
     values = to_number(frame[column], path=path, role=role, rows=rows).to_numpy(dtype=float)
     for bad, what in (

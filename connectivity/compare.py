@@ -14,9 +14,9 @@ from pathlib import Path
 import folium
 import pandas as pd
 
-from connectivity.layers import read_run_summary
 from connectivity.outputs.folder import atomic_folder
 from connectivity.outputs.safety import escape_html, write_csv
+from connectivity.run_files import read_run_summary
 
 logger = logging.getLogger(__name__)
 

@@ -33,8 +33,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from connectivity.columns import require_columns, to_number
 from connectivity.errors import LayerError
-from connectivity.layers import require_columns, to_number
 from connectivity.scenario import DemandSpec, GroupSpec
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def units_from_layers(
         Polygons of the demographic units (metric CRS).
     table
         The joined table, or ``None`` when the layer carries every column itself. Its index
-        is the file's row (from 0 after the header), as :func:`connectivity.layers.read_table`
+        is the file's row (from 0 after the header), as :func:`connectivity.columns.read_table`
         gives it.
     spec
         The scenario's demand section.

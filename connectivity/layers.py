@@ -1,4 +1,4 @@
-"""Reading input layers: the only place where connectivity reads data files.
+"""Reading input layers: vector files, CSV points, OpenStreetMap features, rasters.
 
 Every layer is read, cleaned and brought into one metric CRS here, and every cleaning step is
 logged as counts (rows dropped for sentinel coordinates, points outside the territory,
@@ -8,15 +8,9 @@ then assume valid geometries, numeric columns and a single projected CRS.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import functools
-import hashlib
 import logging
-import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +22,26 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from connectivity.errors import InputFileError, LayerError, MissingColumnError, NoCRSError
+from connectivity.columns import (
+    TABLE_SUFFIXES,
+    LoadReport,
+    apply_filter,
+    is_table,
+    read_columns,
+    read_csv,
+    read_vector,
+    require_columns,
+    to_number,
+)
+from connectivity.errors import (
+    InputFileError,
+    LayerError,
+    NoCRSError,
+)
+from connectivity.files import (
+    check_input_file,
+    no_sidecar_files,
+)
 from connectivity.scenario import LayerSpec
 
 if TYPE_CHECKING:
@@ -36,219 +49,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
 _SENTINEL_ABS = 1e30
-
-
-@dataclass
-class LoadReport:
-    """What reading one layer did: rows in and out and every cleaning step, as counts.
-
-    ``add`` records a repair that loses nothing (a byte-order mark, a decimal comma, a repaired
-    polygon); ``drop`` records rows that are left out, logs a warning naming the first rows,
-    and raises :class:`LayerError` instead when ``strict`` is set (``--strict``).
-    """
-
-    role: str
-    path: str
-    rows_read: int = 0
-    rows_kept: int = 0
-    cleaned: dict[str, int] = field(default_factory=dict)
-    strict: bool = False
-    file_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    """For each row kept, its row number in the file (from 1 after the header)."""
-
-    def add(self, what: str, count: int) -> None:
-        """Record ``count`` rows affected by the cleaning step ``what`` (zero is ignored)."""
-        if count:
-            self.cleaned[what] = self.cleaned.get(what, 0) + int(count)
-            logger.info("%s: %s: %d", self.role, what, count)
-
-    def drop(self, what: str, rows: np.ndarray | pd.Index, *, hint: str = "") -> None:
-        """Record rows left out (file row numbers from 1 after the header)."""
-        if not len(rows):
-            return
-        first = ", ".join(str(int(r) + 1) for r in list(rows)[:5])
-        more = "" if len(rows) <= 5 else f" and {len(rows) - 5} more"
-        message = f"{self.path} ({self.role}): {what}: {len(rows)} (rows {first}{more})"
-        if self.strict:
-            raise LayerError(f"{message}; --strict turns this into an error{hint}")
-        self.cleaned[what] = self.cleaned.get(what, 0) + len(rows)
-        logger.warning("%s", message + hint)
-
-
-@contextmanager
-def _no_sidecar_files() -> Iterator[None]:
-    """Stop GDAL from writing ``.aux.xml`` files beside the files it reads.
-
-    GDAL's GeoPackage driver writes dataset metadata to a sidecar ``.aux.xml`` when it closes
-    a file opened only for reading; reading must never change the user's folders.
-    """
-    pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": "NO"})
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options({"GDAL_PAM_ENABLED": None})
-
-
-def check_input_file(path: Path, role: str = "", *, allow_folder: bool = False) -> None:
-    """Refuse a path that is missing or that is not a regular file, before anything opens it.
-
-    A FIFO, a socket or a device named as a layer would make a reader wait forever (or read
-    without end); a folder is accepted only where a format is one (``allow_folder``, e.g. an
-    ESRI File Geodatabase). For a Shapefile, every sidecar file (``.dbf``, ``.shx`` ...) is
-    checked too.
-
-    Raises
-    ------
-    InputFileError
-        Naming the path, the role and what it is.
-    """
-    where = f" ({role})" if role else ""
-    if not path.exists():
-        raise InputFileError(f"{path}{where}: file not found")
-    paths = [path]
-    if path.suffix.lower() == ".shp":
-        paths += [p for p in path.parent.glob(glob_escape(path.stem) + ".*") if p != path]
-    for p in paths:
-        if p.is_file() or (allow_folder and p == path and p.is_dir()):
-            continue
-        kind = "a folder" if p.is_dir() else "not a regular file (a FIFO, socket or device)"
-        raise InputFileError(f"{p}{where}: {kind}; name a data file")
-
-
-def glob_escape(text: str) -> str:
-    """Escape the characters ``glob`` treats as patterns (``*?[``) in a file name."""
-    return re.sub(r"([*?\[])", r"[\1]", text)
-
-
-def file_sha256(path: Path) -> str:
-    """Return the SHA-256 of a file (for ``run.json``)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def layer_files(spec: LayerSpec) -> list[Path]:
-    """Return every file on disk that makes up a layer (a Shapefile has several)."""
-    path = spec.path
-    if path.suffix.lower() == ".shp":
-        return sorted(p for p in path.parent.glob(glob_escape(path.stem) + ".*") if p.is_file())
-    return [path]
-
-
-def _is_table(spec: LayerSpec) -> bool:
-    return spec.path.suffix.lower() in _TABLE_SUFFIXES
-
-
-def _has_bom(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(3) == codecs.BOM_UTF8
-
-
-def _csv_encoding(spec: LayerSpec) -> str:
-    if spec.encoding:
-        return spec.encoding
-    return "utf-8-sig"
-
-
-def _read_csv(
-    spec: LayerSpec,
-    report: LoadReport | None,
-    nrows: int | None = None,
-    expected: Sequence[str] = (),
-) -> pd.DataFrame:
-    path = spec.path
-    check_input_file(path, report.role if report is not None else "")
-    encoding = _csv_encoding(spec)
-    sep = "\t" if path.suffix.lower() == ".tsv" else None
-
-    def parse(enc: str) -> pd.DataFrame:
-        return pd.read_csv(
-            path,
-            encoding=enc,
-            sep=sep,
-            engine="python",
-            dtype=str,
-            nrows=nrows,
-            keep_default_na=False,
-            na_values=[""],
-        )
-
-    try:
-        try:
-            frame = parse(encoding)
-        except UnicodeDecodeError as exc:
-            if spec.encoding:  # declared, and wrong: say so
-                raise LayerError(
-                    f"{path}: text is not valid {encoding} (byte {exc.start}); check the "
-                    "layer's 'encoding' in the scenario"
-                ) from None
-            # Colombian portals often publish Windows-1252 / Latin-1: detect it
-            frame = parse("cp1252")
-            if report is not None:
-                report.add("text is not UTF-8; decoded as cp1252 (declare 'encoding')", 1)
-    except UnicodeDecodeError as exc:
-        raise LayerError(
-            f"{path}: text is neither UTF-8 nor cp1252 (byte {exc.start}); set 'encoding' for "
-            "this layer in the scenario"
-        ) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, csv.Error) as exc:
-        raise LayerError(f"{path}: cannot read as a table: {exc}") from None
-    if report is not None and encoding.lower().replace("_", "-") == "utf-8-sig" and _has_bom(path):
-        report.add("UTF-8 byte-order mark removed from the header", 1)
-    return _strip_columns(frame, report, expected)
-
-
-def match_column(name: str, have: Sequence[str]) -> str | None:
-    """Return the column in ``have`` that is ``name`` up to case and spaces, if exactly one."""
-    if name in have:
-        return name
-    key = name.strip().casefold()
-    found = [c for c in have if str(c).strip().casefold() == key]
-    return found[0] if len(found) == 1 else None
-
-
-def _strip_columns(
-    frame: pd.DataFrame, report: LoadReport | None, expected: Sequence[str] = ()
-) -> pd.DataFrame:
-    stripped = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
-    changed = sum(a != b for a, b in zip(map(str, frame.columns), stripped, strict=True))
-    if report is not None:
-        report.add("column names with stray spaces trimmed", changed)
-    renames = {}
-    for name in expected:
-        if name not in stripped:
-            found = match_column(name, stripped)
-            if found is not None:
-                renames[found] = name
-    if report is not None:
-        report.add("column names matched ignoring case", len(renames))
-    frame.columns = pd.Index([renames.get(c, c) for c in stripped])
-    return frame
-
-
-def read_columns(spec: LayerSpec) -> list[str]:
-    """Return the column names of a layer (trimmed), without reading its rows.
-
-    Raises
-    ------
-    InputFileError
-        If the file does not exist.
-    LayerError
-        If the file cannot be read.
-    """
-    check_input_file(spec.path, allow_folder=not _is_table(spec))
-    if _is_table(spec):
-        return list(_read_csv(spec, None, nrows=0).columns)
-    try:
-        with _no_sidecar_files():
-            info = pyogrio.read_info(spec.path, layer=spec.layer)
-    except Exception as exc:  # pyogrio raises several error types for unreadable files
-        raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
-    return [str(c).strip() for c in info["fields"]]
 
 
 def geometry_summary(spec: LayerSpec, *, metric_crs: str) -> tuple[np.ndarray, float, float]:
@@ -263,7 +64,7 @@ def geometry_summary(spec: LayerSpec, *, metric_crs: str) -> tuple[np.ndarray, f
     """
     check_input_file(spec.path, allow_folder=True)
     try:
-        with _no_sidecar_files():
+        with no_sidecar_files():
             gdf = pyogrio.read_dataframe(
                 spec.path, layer=spec.layer, columns=[], read_geometry=True
             )
@@ -284,145 +85,14 @@ def geometry_summary(spec: LayerSpec, *, metric_crs: str) -> tuple[np.ndarray, f
 
 def count_rows(spec: LayerSpec) -> int:
     """Return how many rows a layer has before any filter (an upper bound on what is kept)."""
-    check_input_file(spec.path, allow_folder=not _is_table(spec))
-    if _is_table(spec):
-        return len(_read_csv(spec, None))
+    check_input_file(spec.path, allow_folder=not is_table(spec))
+    if is_table(spec):
+        return len(read_csv(spec, None))
     try:
-        with _no_sidecar_files():
+        with no_sidecar_files():
             return int(pyogrio.read_info(spec.path, layer=spec.layer)["features"])
     except Exception as exc:  # pyogrio raises several error types for unreadable files
         raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
-
-
-def read_table(
-    spec: LayerSpec, *, role: str, expected: Sequence[str] = (), strict: bool = False
-) -> tuple[pd.DataFrame, LoadReport]:
-    """Read a table (CSV, or the attributes of a vector file) with every column as text.
-
-    Parameters
-    ----------
-    spec
-        The table in the scenario.
-    role
-        Name used in log lines and reports, for example ``"demand.join.table"``.
-    expected
-        Columns the scenario names; a column that differs only in case or spaces is renamed.
-    strict
-        Turn warnings about dropped rows into errors.
-
-    Returns
-    -------
-    DataFrame, LoadReport
-    """
-    report = LoadReport(role=role, path=str(spec.path), strict=strict)
-    if _is_table(spec):
-        frame = _read_csv(spec, report, expected=expected)
-    else:
-        frame = pd.DataFrame(_read_vector(spec, report, expected).drop(columns="geometry"))
-    report.rows_read = len(frame)
-    frame = _apply_filter(frame, spec, report)
-    report.rows_kept = len(frame)
-    return frame, report
-
-
-def _read_vector(
-    spec: LayerSpec, report: LoadReport, expected: Sequence[str] = ()
-) -> gpd.GeoDataFrame:
-    check_input_file(spec.path, report.role, allow_folder=True)
-    kwargs: dict[str, Any] = {}
-    if spec.layer:
-        kwargs["layer"] = spec.layer
-    if spec.encoding:
-        kwargs["encoding"] = spec.encoding
-    try:
-        with _no_sidecar_files():
-            gdf = gpd.read_file(spec.path, engine="pyogrio", **kwargs)
-    except Exception as exc:  # pyogrio raises several error types for unreadable files
-        raise LayerError(f"{spec.path}: cannot read as a vector layer: {exc}") from None
-    return _strip_columns(gdf, report, expected)
-
-
-def _apply_filter(frame: pd.DataFrame, spec: LayerSpec, report: LoadReport) -> pd.DataFrame:
-    if not spec.filter:
-        return frame
-    keep = np.ones(len(frame), dtype=bool)
-    for column, wanted in spec.filter.items():
-        require_columns(frame, [column], spec.path, report.role)
-        values = wanted if isinstance(wanted, list) else [wanted]
-        as_text = {str(v).strip() for v in values}
-        col = frame[column]
-        text = col.astype(str).str.strip()
-        # numbers written as 2 or 2.0 in the file both match 2 in the scenario
-        numeric = pd.to_numeric(col, errors="coerce")
-        wanted_num = pd.to_numeric(pd.Series(list(as_text)), errors="coerce").dropna()
-        match = text.isin(as_text).to_numpy(dtype=bool, copy=True)
-        if len(wanted_num):
-            match = match | numeric.isin(wanted_num.to_list()).to_numpy(dtype=bool)
-        keep &= match
-    report.add(f"rows left out by the filter {spec.filter}", int((~keep).sum()))
-    return frame.loc[keep]  # keeps the file's row numbers for messages
-
-
-def require_columns(frame: pd.DataFrame, columns: list[str], path: Path, role: str) -> None:
-    """Raise :class:`MissingColumnError` naming every missing column and the ones that exist."""
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        have = ", ".join(str(c) for c in frame.columns if c != "geometry")
-        raise MissingColumnError(
-            f"{path} ({role}): column(s) {', '.join(repr(c) for c in missing)} not found. "
-            f"Columns there: {have}"
-        )
-
-
-def to_number(
-    series: pd.Series,
-    *,
-    path: Path,
-    role: str,
-    report: LoadReport | None = None,
-    rows: np.ndarray | None = None,
-) -> pd.Series:
-    """Convert a text column to floats, mending decimal commas (``4,61``) and stray spaces.
-
-    Parameters
-    ----------
-    series
-        The column (text or numbers); blank cells become NaN.
-    path, role
-        The file that holds the column, and its role in the scenario, for messages.
-    report
-        Counts the mended values.
-    rows
-        Each value's row number in the file (from 1 after the header); default: the
-        series' index + 1.
-
-    Raises
-    ------
-    LayerError
-        Naming the first rows (counted from 1 after the header) whose value is not a number.
-    """
-    if pd.api.types.is_numeric_dtype(series):
-        return series.astype(float)
-    text = series.astype("string").str.strip()
-    mended = text.str.replace(r"\s+", "", regex=True)
-    comma = mended.str.fullmatch(r"[-+]?\d+,\d+", na=False)
-    mended = mended.where(~comma, mended.str.replace(",", ".", regex=False))
-    if report is not None:
-        report.add(
-            f"values in '{series.name}' mended (decimal comma or stray space)",
-            int((mended != text).fillna(False).sum()),
-        )
-    values = pd.to_numeric(mended, errors="coerce")
-    bad = (values.isna() & text.notna() & (text != "")).to_numpy(dtype=bool)
-    if bad.any():
-        numbers = np.asarray(rows) if rows is not None else np.asarray(series.index) + 1
-        first = ", ".join(str(int(r)) for r in numbers[bad][:5])
-        raise LayerError(
-            f"{path} ({role}): column '{series.name}' has values that are not numbers "
-            f"(rows {first}, counted from 1 after the header; first: "
-            f"{str(text[bad].iloc[0])[:40]!r})"
-        )
-    return values.astype(float)
 
 
 def _parse_crs(value: Any, path: Path, role: str) -> CRS:
@@ -488,10 +158,10 @@ def read_layer(
         The layer is empty, holds the wrong geometry type, or cannot be read.
     """
     report = LoadReport(role=role, path=str(spec.path), strict=strict)
-    if _is_table(spec):
+    if is_table(spec):
         gdf = _points_from_table(spec, report, expected)
     else:
-        gdf = _read_vector(spec, report, expected)
+        gdf = read_vector(spec, report, expected)
         report.rows_read = len(gdf)
         if spec.crs:
             declared = _parse_crs(spec.crs, spec.path, role)
@@ -508,7 +178,7 @@ def read_layer(
                 f"{spec.path} ({role}): the layer has no CRS; add 'crs: EPSG:4326' (or the right "
                 "code) for this layer in the scenario, or a .prj file beside a Shapefile"
             )
-        gdf = _apply_filter(gdf, spec, report)
+        gdf = apply_filter(gdf, spec, report)
     if len(gdf) == 0:
         raise LayerError(f"{spec.path} ({role}): the layer has no rows (after the filter)")
     empty = (gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
@@ -523,7 +193,9 @@ def read_layer(
         invalid = ~gdf.geometry.is_valid
         if invalid.any():
             gdf = gdf.copy()
-            gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
+            with np.errstate(all="ignore"):  # degenerate rings (GEOS divides by ~0)
+                repaired = shapely.make_valid(gdf.geometry[invalid].to_numpy())
+            gdf.loc[invalid, "geometry"] = repaired
             report.add("invalid polygons repaired (make_valid)", int(invalid.sum()))
     _check_coordinates_fit_crs(gdf, report, geometry)
     gdf = gdf.to_crs(metric_crs)
@@ -560,7 +232,7 @@ def _points_from_table(
     spec: LayerSpec, report: LoadReport, expected: Sequence[str] = ()
 ) -> gpd.GeoDataFrame:
     wanted = [*expected, *(c for c in (spec.x_column, spec.y_column) if c), *spec.filter]
-    frame = _read_csv(spec, report, expected=wanted)
+    frame = read_csv(spec, report, expected=wanted)
     report.rows_read = len(frame)
     if not spec.x_column or not spec.y_column:
         raise LayerError(
@@ -568,7 +240,7 @@ def _points_from_table(
             f"(for example LONGITUD and LATITUD). Columns there: {', '.join(frame.columns)}"
         )
     require_columns(frame, [spec.x_column, spec.y_column], spec.path, report.role)
-    frame = _apply_filter(frame, spec, report)
+    frame = apply_filter(frame, spec, report)
     x = to_number(frame[spec.x_column], path=spec.path, role=report.role, report=report)
     y = to_number(frame[spec.y_column], path=spec.path, role=report.role, report=report)
     crs = _parse_crs(spec.crs or "EPSG:4326", spec.path, report.role)
@@ -739,7 +411,7 @@ def read_points(
         No usable coordinate columns, a geographic ``crs`` for ``x,y``, or empty input.
     """
     path = Path(path)
-    if path.suffix.lower() in _TABLE_SUFFIXES:
+    if path.suffix.lower() in TABLE_SUFFIXES:
         columns = read_columns(LayerSpec(path=path))
         lower = {c.lower(): c for c in columns}
         if "x" in lower and "y" in lower:
@@ -757,7 +429,7 @@ def read_points(
             )
         geometry = "point"
     else:
-        with _no_sidecar_files():
+        with no_sidecar_files():
             has_crs = pyogrio.read_info(path).get("crs") if path.exists() else None
         spec = LayerSpec(path=path, crs=None if has_crs else crs)
         geometry = "any"
@@ -776,8 +448,8 @@ def read_points(
 def _native_metric_crs(spec: LayerSpec) -> str | None:
     if spec.crs and _parse_crs(spec.crs, spec.path, "crs").is_projected:
         return str(spec.crs)
-    if not _is_table(spec):
-        with _no_sidecar_files():
+    if not is_table(spec):
+        with no_sidecar_files():
             native = pyogrio.read_info(spec.path, layer=spec.layer).get("crs")
         if native and CRS.from_user_input(native).is_projected:
             return str(native)
@@ -830,109 +502,6 @@ def read_osm_features(
     report.rows_kept = len(gdf)
     logger.info("%s: %d OpenStreetMap features from %s", role, len(gdf), spec.path.name)
     return gdf, report
-
-
-def read_run_folder(
-    folder: Path, *, layer_names: Sequence[str]
-) -> tuple[dict[str, Any], dict[str, pd.DataFrame]]:
-    """Read a finished run's manifest and the documented layers of its GeoPackage (for export).
-
-    Parameters
-    ----------
-    folder
-        An output folder written by ``connectivity run`` (it holds ``run.json`` and
-        ``connectivity.gpkg``).
-    layer_names
-        The layers a run writes. Any other table found in the GeoPackage (one added by hand,
-        or by someone tampering with the folder) is left out with a warning, never exported.
-
-    Returns
-    -------
-    dict, dict of GeoDataFrame
-        The manifest, and the layers by name in the order of ``layer_names``. The
-        ``layer_styles`` table (QGIS styles) has no geometry and comes back as a plain
-        DataFrame.
-
-    Raises
-    ------
-    InputFileError
-        If the folder is not a finished run or its GeoPackage cannot be read.
-    """
-    import json
-
-    manifest_path = folder / "run.json"
-    gpkg = folder / "connectivity.gpkg"
-    if not folder.is_dir():
-        raise InputFileError(f"{folder}: folder not found")
-    for path in (manifest_path, gpkg):
-        if not path.is_file():
-            raise InputFileError(
-                f"{path}: not found; {folder} is not the output folder of a finished run"
-            )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        with _no_sidecar_files():
-            present = [str(name) for name, _ in pyogrio.list_layers(gpkg)]
-            foreign = [n for n in present if n not in layer_names]
-            if foreign:
-                logger.warning(
-                    "%s: layers that a run does not write are left out: %s",
-                    gpkg,
-                    ", ".join(repr(n[:60]) for n in foreign[:10]),
-                )
-            names = [n for n in layer_names if n in present]
-            frames = {name: gpd.read_file(gpkg, layer=name, engine="pyogrio") for name in names}
-    except (OSError, ValueError, pyogrio.errors.DataSourceError) as exc:
-        raise InputFileError(f"{gpkg}: cannot read the run's outputs ({exc})") from exc
-    layers: dict[str, pd.DataFrame] = {}
-    for name, frame in frames.items():
-        if isinstance(frame, gpd.GeoDataFrame) and frame.crs is None and name != "layer_styles":
-            raise NoCRSError(f"{gpkg}: layer '{name}' has no CRS")
-        layers[name] = frame
-    return manifest, layers
-
-
-_RUN_SUMMARY_FILES = ("run.json", "selected_sites.csv", "summary_by_locality.csv")
-
-
-def read_run_summary(folder: Path) -> tuple[dict[str, Any], pd.DataFrame, pd.DataFrame]:
-    """Read a finished run's manifest, selected sites and per-locality summary (for compare).
-
-    Parameters
-    ----------
-    folder
-        An output folder written by ``connectivity run``.
-
-    Returns
-    -------
-    dict, DataFrame, DataFrame
-        ``run.json``, ``selected_sites.csv`` and ``summary_by_locality.csv`` (identifiers kept
-        as text).
-
-    Raises
-    ------
-    InputFileError
-        If a file is missing, or cannot be parsed (the message names the file).
-    """
-    import json
-
-    missing = [name for name in _RUN_SUMMARY_FILES if not (folder / name).is_file()]
-    if missing:
-        raise InputFileError(
-            f"{folder}: not a connectivity output folder (missing {', '.join(missing)})"
-        )
-    path = folder / "run.json"
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict) or "summary" not in manifest:
-            raise ValueError("no 'summary' object")
-        path = folder / "selected_sites.csv"
-        sites = pd.read_csv(path, dtype={"site_id": str})
-        path = folder / "summary_by_locality.csv"
-        summary = pd.read_csv(path, dtype={"locality_code": str})
-    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
-        raise InputFileError(f"{path}: cannot read this run output ({exc})") from exc
-    return manifest, sites, summary
 
 
 def read_dem(path: Path, *, metric_crs: str) -> Terrain:

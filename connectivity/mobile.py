@@ -15,12 +15,19 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse
 
-from connectivity import propagation
+from connectivity import measured, propagation
 from connectivity.errors import LayerError
 from connectivity.measured import QUALITY
-from connectivity.scenario import MobileSpec, NewTowersSpec, RadioSpec, TransmitterLayerSpec
+from connectivity.scenario import (
+    MeasuredSpec,
+    MobileSpec,
+    NewTowersSpec,
+    RadioSpec,
+    TransmitterLayerSpec,
+)
 from connectivity.territory import Territory, assign_area
 
 logger = logging.getLogger(__name__)
@@ -44,7 +51,7 @@ def transmitters_from_points(
     LayerError
         Naming the rows whose technology has no radio in the scenario.
     """
-    from connectivity.layers import to_number
+    from connectivity.columns import to_number
 
     n = len(points)
     file_rows = np.asarray(rows) if rows is not None else np.arange(1, n + 1)
@@ -345,3 +352,76 @@ def source_summary(
         "pct_cells": round(100 * share_cells, 2),
         "pct_people": round(100 * share_people, 2),
     }
+
+
+def mobile_coverage(
+    mob: MobileSpec,
+    cells: gpd.GeoDataFrame,
+    centres: np.ndarray,
+    transmitters: list[propagation.Transmitter],
+    sources: list[tuple[MeasuredSpec, measured.MeasuredCells]],
+    terrain: propagation.Terrain | None,
+    calibrations: dict[str, propagation.Calibration],
+) -> MobileCoverage:
+    """Existing mobile coverage per cell: the model, overridden where measured."""
+    summary = []
+    line_of_sight = None
+    if transmitters:
+        power, modelled, los = best_coverage(
+            centres, transmitters, mob, terrain, cells["rural"].to_numpy(), calibrations
+        )
+        line_of_sight = los if terrain is not None else None
+        techs = sorted({t.technology for t in transmitters})
+        summary.append(
+            source_summary(
+                f"{len(transmitters)} transmitters ({', '.join(techs)})",
+                "model",
+                power > propagation.NODATA_DBM,
+                cells,
+            )
+        )
+    else:
+        modelled = np.zeros(len(cells))
+    quality, source_idx = measured.override(modelled, [m for _, m in sources])
+    names = [f"measured: {spec.path.name}" for spec, _ in sources]
+    by_index = np.array([*names, "model" if transmitters else "unknown"], dtype=object)
+    source = by_index[source_idx]  # index -1, where nothing was measured, is the model
+    for (spec, m), name in zip(sources, names, strict=True):
+        summary.append(source_summary(name, spec.kind, m.measured, cells))
+    known = bool(transmitters or sources)
+    if not known:
+        logger.warning(
+            "mobile coverage: no transmitters and no measurements given; existing mobile "
+            "coverage is unknown and counted as none"
+        )
+    return MobileCoverage(
+        quality=quality,
+        source=source,
+        sources=pd.DataFrame(summary, columns=["source", "kind", "pct_cells", "pct_people"]),
+        known=known,
+        terrain=terrain is not None,
+        transmitters=transmitters,
+        line_of_sight=line_of_sight,
+        calibrations=calibrations,
+    )
+
+
+def signal_raster(
+    territory: Territory,
+    cell_size_m: float,
+    transmitters: list[propagation.Transmitter],
+    mob: MobileSpec,
+    terrain: propagation.Terrain | None,
+    calibrations: dict[str, propagation.Calibration],
+) -> propagation.SignalRaster:
+    """Received power from the best of ``transmitters`` on the demand grid (dBm, float32)."""
+    grid = propagation.Grid.covering(territory.outline.bounds, cell_size_m)
+    rural = territory.rural
+
+    def power_at(xy: np.ndarray) -> np.ndarray:
+        on_rural = shapely.contains_xy(rural, xy[:, 0], xy[:, 1])
+        power, _, _ = best_coverage(xy, transmitters, mob, terrain, on_rural, calibrations)
+        return power
+
+    rows = [values for _, values in propagation.power_windows(grid, power_at)]
+    return propagation.SignalRaster(grid=grid, power=np.vstack(rows).astype("float32"))

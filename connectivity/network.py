@@ -24,7 +24,7 @@ from scipy.spatial import cKDTree
 
 from connectivity._atomic import replaced_file
 from connectivity.errors import LayerError
-from connectivity.layers import check_input_file
+from connectivity.files import check_input_file
 
 logger = logging.getLogger(__name__)
 

@@ -25,32 +25,29 @@ from scipy import sparse
 from connectivity import (
     coverage,
     demand,
-    evaluation,
     gaps,
     grid,
     measured,
     mobile,
     network,
-    optimise,
+    planning,
     propagation,
     sites,
     territory,
     workload,
 )
+from connectivity.columns import TABLE_SUFFIXES, LoadReport, read_table, to_number
 from connectivity.errors import LayerError, ScenarioError
+from connectivity.files import layer_files
 from connectivity.layers import (
-    LoadReport,
     count_rows,
     geometry_summary,
-    layer_files,
     read_dem,
     read_layer,
     read_osm_features,
-    read_table,
-    to_number,
 )
 from connectivity.results import Results
-from connectivity.scenario import LayerSpec, MeasuredSpec, MethodSpec, MobileSpec, Scenario
+from connectivity.scenario import LayerSpec, MeasuredSpec, MobileSpec, Scenario
 
 logger = logging.getLogger(__name__)
 
@@ -115,22 +112,6 @@ class _Demand:
     missing: list[demand.MissingValues]
 
 
-@dataclass
-class _Existing:
-    wifi: gpd.GeoDataFrame
-    points: np.ndarray  # 0–1 per analysis point: Wi-Fi and mobile together
-    cells_mobile: np.ndarray  # 0–1 per cell: mobile only (0 without a mobile section)
-    mobile: mobile.MobileCoverage | None
-    terrain: propagation.Terrain | None
-
-
-@dataclass
-class _Coverage:
-    matrix: sparse.csr_array  # site × point, as the plan is judged
-    straight: sparse.csr_array  # the same with a straight-line radius (walking: compared)
-    streets: Any = None
-
-
 def run_scenario(
     scenario: Scenario,
     *,
@@ -185,16 +166,16 @@ def run_scenario(
     with stages.stage("coverage_matrix"):
         cov = _coverage(inputs, terr, dem.grid, cand, existing, limit)
     with stages.stage("optimise"):
-        plan, tables = _optimise(scenario, cov, dem.grid, existing, cand, terr, progress)
+        plan, tables = planning.solve_plan(scenario, cov, dem.grid, existing, cand, terr, progress)
     with stages.stage("evaluation"):
-        cells, selected, new_people = _evaluate(dem.grid, cov, existing, cand, plan)
+        cells, selected, new_people = planning.judge_plan(dem.grid, cov, existing, cand, plan)
         cand = cand.copy()
         cand["rank"] = 0
         cand.loc[plan.ranking.sites, "rank"] = np.arange(1, len(plan.ranking.sites) + 1)
-        check = _discretisation(scenario, dem.grid, existing, cand, plan, cov, new_people)
+        check = planning.check_grid(scenario, dem.grid, existing, cand, plan, cov, new_people)
     with stages.stage("gaps"):
-        gaps_after = _gaps(cells, dem.grid.points, plan.ranking.covered, "after")
-        gaps_before = _gaps(cells, dem.grid.points, existing.points, "before")
+        gaps_after = planning.gaps_of(cells, dem.grid.points, plan.ranking.covered, "after")
+        gaps_before = planning.gaps_of(cells, dem.grid.points, existing.points, "before")
         cells["gap_id"] = gaps.cell_gap_ids(cells, gaps_after)
     points = dem.grid.points
     results = Results(
@@ -231,29 +212,16 @@ def run_scenario(
     )
     if scenario.mobile is not None and scenario.mobile.raster and results.transmitters:
         with stages.stage("signal"):
-            results.signal = _signal(results)
+            assert scenario.mobile is not None
+            results.signal = mobile.signal_raster(
+                terr,
+                scenario.demand.cell_size_m,
+                results.transmitters,
+                scenario.mobile,
+                existing.terrain,
+                existing.mobile.calibrations if existing.mobile else {},
+            )
     return results
-
-
-def _signal(results: Results) -> propagation.SignalRaster:
-    """Received power of the existing transmitters and the chosen towers on the demand grid."""
-    s = results.scenario
-    mob = s.mobile
-    assert mob is not None
-    grid = propagation.Grid.covering(results.territory.outline.bounds, s.demand.cell_size_m)
-    transmitters = results.transmitters
-    rural = results.territory.rural
-    calibrations = results.mobile.calibrations if results.mobile else {}
-
-    def power_at(xy: np.ndarray) -> np.ndarray:
-        on_rural = shapely.contains_xy(rural, xy[:, 0], xy[:, 1])
-        power, _, _ = mobile.best_coverage(
-            xy, transmitters, mob, results.terrain, on_rural, calibrations
-        )
-        return power
-
-    rows = [values for _, values in propagation.power_windows(grid, power_at)]
-    return propagation.SignalRaster(grid=grid, power=np.vstack(rows).astype("float32"))
 
 
 def _territory(inputs: _Inputs) -> territory.Territory:
@@ -373,7 +341,7 @@ def _demand(inputs: _Inputs, terr: territory.Territory, limit: int) -> _Demand:
     return _Demand(demand_grid, missing)
 
 
-def _existing(inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid) -> _Existing:
+def _existing(inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid) -> planning.Existing:
     s = inputs.scenario
     e = s.existing_coverage
     points, cells = dg.points, dg.cells
@@ -389,7 +357,9 @@ def _existing(inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid) -
         wifi = gpd.GeoDataFrame({"name": name.to_numpy()}, geometry=raw.geometry, crs=raw.crs)
     else:
         wifi = gpd.GeoDataFrame({"name": []}, geometry=[], crs=inputs.metric)
-    wifi_points = coverage.covered_by_points(points.xy, _xy(wifi), e.radius_m).astype(float)
+    wifi_points = coverage.covered_by_points(points.xy, planning.xy_of(wifi), e.radius_m).astype(
+        float
+    )
     logger.info(
         "existing coverage: %d zones reach %d of %d analysis points",
         len(wifi),
@@ -401,19 +371,13 @@ def _existing(inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid) -
     if s.mobile is not None:
         mobile_cov, terrain_model = _mobile(inputs, s.mobile, cells)
         cells_mobile = mobile_cov.quality
-    return _Existing(
+    return planning.Existing(
         wifi=wifi,
         points=np.maximum(wifi_points, cells_mobile[points.cell]),
         cells_mobile=cells_mobile,
         mobile=mobile_cov,
         terrain=terrain_model,
     )
-
-
-def _xy(gdf: gpd.GeoDataFrame) -> np.ndarray:
-    if len(gdf) == 0:
-        return np.zeros((0, 2))
-    return np.column_stack([gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()])
 
 
 def _mobile(
@@ -447,12 +411,14 @@ def _mobile(
             samples, dbm, transmitters, radio.technology
         )
     centres = grid.cell_centres(cells)
-    cov = _mobile_coverage(mob, cells, centres, transmitters, sources, terrain_model, calibrations)
+    cov = mobile.mobile_coverage(
+        mob, cells, centres, transmitters, sources, terrain_model, calibrations
+    )
     return cov, terrain_model
 
 
 def _candidates(
-    inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid, existing: _Existing
+    inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid, existing: planning.Existing
 ) -> gpd.GeoDataFrame:
     s = inputs.scenario
     c = s.candidates
@@ -510,14 +476,14 @@ def _coverage(
     terr: territory.Territory,
     dg: grid.DemandGrid,
     cand: gpd.GeoDataFrame,
-    existing: _Existing,
+    existing: planning.Existing,
     limit: int,
-) -> _Coverage:
+) -> planning.Reach:
     s = inputs.scenario
     c = s.candidates
     points = dg.points
     is_tower = (cand["type"] == mobile.TOWER_TYPE).to_numpy()
-    all_xy = _xy(cand)
+    all_xy = planning.xy_of(cand)
     cand_xy = all_xy[~is_tower]  # towers come last, after the Wi-Fi candidates
     reach = c.walk_cutoff_m or c.radius_m if c.reach == "walking" else c.radius_m
     pairs = coverage.estimate_pairs(cand_xy, points.xy, max(reach, c.radius_m))
@@ -556,140 +522,7 @@ def _coverage(
         rows.eliminate_zeros()
         matrix = sparse.csr_array(sparse.vstack([matrix, rows], format="csr"))
         straight = sparse.csr_array(sparse.vstack([straight, rows], format="csr"))
-    return _Coverage(matrix=matrix, straight=straight, streets=streets)
-
-
-def _optimise(
-    scenario: Scenario,
-    cov: _Coverage,
-    dg: grid.DemandGrid,
-    existing: _Existing,
-    cand: gpd.GeoDataFrame,
-    terr: territory.Territory,
-    progress: ProgressFactory | None,
-) -> tuple[optimise.Solution, dict[str, pd.DataFrame]]:
-    m, c = scenario.method, scenario.candidates
-    points = dg.points
-
-    def solve(
-        matrix: sparse.csr_array, bar: ProgressFactory | None, equity: bool
-    ) -> optimise.Solution:
-        return _solve(m, matrix, points, dg.cells, existing.points, cand, terr, bar, equity=equity)
-
-    plan = solve(cov.matrix, progress, True)
-    tables: dict[str, pd.DataFrame] = {}
-    point_areas = dg.cells["area_code"].to_numpy()[points.cell]
-    if m.compare_unconstrained and m.constraints.any_floor:
-        free = solve(cov.matrix, None, False)
-        tables["plan_comparison"] = evaluation.comparison_table(
-            plan, free, cand, points, point_areas
-        )
-    if c.reach == "walking":
-        by_line = solve(cov.straight, None, True)
-        tables["reach_comparison"] = evaluation.reach_table(
-            plan,
-            by_line,
-            cov.matrix,
-            cov.straight,
-            points,
-            existing.points,
-            walk_cutoff_m=c.walk_cutoff_m or c.radius_m,
-            radius_m=c.radius_m,
-        )
-    return plan, tables
-
-
-def _evaluate(
-    dg: grid.DemandGrid,
-    cov: _Coverage,
-    existing: _Existing,
-    cand: gpd.GeoDataFrame,
-    plan: optimise.Solution,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray]:
-    cells, points = dg.cells, dg.points
-    ranking = plan.ranking
-    pop_cells = cells["population"].to_numpy(dtype=float)
-    new_people, by_rank = evaluation.rank_effects(
-        points, cov.matrix, ranking, existing.points, len(cells), pop_cells
-    )
-    cells = evaluation.add_coverage_columns(
-        cells, points, existing.points, ranking.covered, by_rank
-    )
-    if existing.mobile is not None:
-        cells["mobile_quality_before"] = existing.mobile.quality
-        cells["mobile_source"] = existing.mobile.source
-    w = points.demand_weight
-    selected = evaluation.selected_table(
-        cand,
-        ranking,
-        new_people,
-        weight_before=float(w @ existing.points),
-        total_weight=float(w.sum()),
-    )
-    return cells, selected, new_people
-
-
-def _discretisation(
-    scenario: Scenario,
-    dg: grid.DemandGrid,
-    existing: _Existing,
-    cand: gpd.GeoDataFrame,
-    plan: optimise.Solution,
-    cov: _Coverage,
-    new_people: np.ndarray,
-) -> dict[str, Any]:
-    """Judge the plan again on points twice as fine where point-radius reach matters."""
-    c, e = scenario.candidates, scenario.existing_coverage
-    is_tower = (cand["type"] == mobile.TOWER_TYPE).to_numpy()
-    chosen = plan.ranking.sites
-    chosen_local = chosen[~is_tower[chosen]]
-    all_xy = _xy(cand)
-    wifi_xy = _xy(existing.wifi)
-    reach = c.walk_cutoff_m or c.radius_m if c.reach == "walking" else c.radius_m
-    towers_chosen = chosen[is_tower[chosen]]
-
-    def existing_at(pts: grid.DemandPoints) -> np.ndarray:
-        wifi = coverage.covered_by_points(pts.xy, wifi_xy, e.radius_m).astype(float)
-        return np.maximum(wifi, existing.cells_mobile[pts.cell])
-
-    def new_at(pts: grid.DemandPoints) -> np.ndarray:
-        if c.reach == "walking" and cov.streets is not None:
-            rows = network.walking_coverage(cov.streets, all_xy[chosen_local], pts.xy, reach)
-        else:
-            rows = coverage.coverage_matrix(all_xy[chosen_local], pts.xy, c.radius_m, decay=c.decay)
-        total = existing_at(pts) + np.asarray(rows.sum(axis=0)).ravel()
-        if len(towers_chosen):  # towers are judged per cell: the same values at any spacing
-            per_cell = np.zeros(len(dg.cells))
-            per_cell[dg.points.cell] = np.asarray(cov.matrix[towers_chosen].sum(axis=0)).ravel()
-            total += per_cell[pts.cell]
-        return np.minimum(total, 1.0)
-
-    local_xy = np.vstack([all_xy[chosen_local], wifi_xy]) if len(wifi_xy) else all_xy[chosen_local]
-    return evaluation.discretisation_check(
-        dg,
-        reach_radius_m=max([reach, c.radius_m, e.radius_m if len(wifi_xy) else 0.0]),
-        local_xy=local_xy,
-        existing_at=existing_at,
-        new_at=new_at,
-        plan_new_people=float(new_people.sum()),
-        chosen_xy=all_xy[chosen_local],
-        candidate_xy=all_xy[~is_tower],
-    )
-
-
-def _gaps(
-    cells: gpd.GeoDataFrame, points: grid.DemandPoints, point_cov: np.ndarray, when: str
-) -> gpd.GeoDataFrame:
-    """Cells where most people are out of reach, with the people out of reach in them."""
-    n = len(cells)
-    open_share = 1.0 - point_cov
-    return gaps.gaps_from_cells(
-        cells,
-        in_gap=~cells[f"covered_{when}"].to_numpy(dtype=bool),
-        population=points.per_cell(points.population * open_share, n),
-        people_without_internet=points.per_cell(points.people_without_internet * open_share, n),
-        demand_weight=points.per_cell(points.demand_weight * open_share, n),
-    )
+    return planning.Reach(matrix=matrix, straight=straight, streets=streets)
 
 
 def _read_measured(
@@ -697,7 +530,7 @@ def _read_measured(
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Read one measured source as polygons (metric CRS) with a quality per polygon."""
     rows = None
-    if spec.kind == "speedtest" and spec.path.suffix.lower() in (".csv", ".txt", ".tsv"):
+    if spec.kind == "speedtest" and spec.path.suffix.lower() in TABLE_SUFFIXES:
         table = inputs.table(
             spec, role, [spec.quadkey_column, spec.download_column, spec.tests_column or ""]
         )
@@ -724,128 +557,3 @@ def _read_measured(
     )
     quality = np.array([measured.QUALITY[c] for c in classes], dtype=float)
     return shapes.loc[keep].reset_index(drop=True), quality
-
-
-def _mobile_coverage(
-    mob: MobileSpec,
-    cells: gpd.GeoDataFrame,
-    centres: np.ndarray,
-    transmitters: list[propagation.Transmitter],
-    sources: list[tuple[MeasuredSpec, measured.MeasuredCells]],
-    terrain: propagation.Terrain | None,
-    calibrations: dict[str, propagation.Calibration],
-) -> mobile.MobileCoverage:
-    """Existing mobile coverage per cell: the model, overridden where measured."""
-    summary = []
-    line_of_sight = None
-    if transmitters:
-        power, modelled, los = mobile.best_coverage(
-            centres, transmitters, mob, terrain, cells["rural"].to_numpy(), calibrations
-        )
-        line_of_sight = los if terrain is not None else None
-        techs = sorted({t.technology for t in transmitters})
-        summary.append(
-            mobile.source_summary(
-                f"{len(transmitters)} transmitters ({', '.join(techs)})",
-                "model",
-                power > propagation.NODATA_DBM,
-                cells,
-            )
-        )
-    else:
-        modelled = np.zeros(len(cells))
-    quality, source_idx = measured.override(modelled, [m for _, m in sources])
-    names = [f"measured: {spec.path.name}" for spec, _ in sources]
-    by_index = np.array([*names, "model" if transmitters else "unknown"], dtype=object)
-    source = by_index[source_idx]  # index -1, where nothing was measured, is the model
-    for (spec, m), name in zip(sources, names, strict=True):
-        summary.append(mobile.source_summary(name, spec.kind, m.measured, cells))
-    known = bool(transmitters or sources)
-    if not known:
-        logger.warning(
-            "mobile coverage: no transmitters and no measurements given; existing mobile "
-            "coverage is unknown and counted as none"
-        )
-    return mobile.MobileCoverage(
-        quality=quality,
-        source=source,
-        sources=pd.DataFrame(summary, columns=["source", "kind", "pct_cells", "pct_people"]),
-        known=known,
-        terrain=terrain is not None,
-        transmitters=transmitters,
-        line_of_sight=line_of_sight,
-        calibrations=calibrations,
-    )
-
-
-def _solve(
-    m: MethodSpec,
-    matrix: sparse.csr_array,
-    points: grid.DemandPoints,
-    cells: gpd.GeoDataFrame,
-    existing: np.ndarray,
-    cand: gpd.GeoDataFrame,
-    terr: territory.Territory,
-    progress: ProgressFactory | None,
-    *,
-    equity: bool,
-) -> optimise.Solution:
-    c = m.constraints
-    ids = pd.Index(cand["site_id"])
-
-    def positions(site_ids: list[str], key: str) -> list[int]:
-        unknown = [s for s in site_ids if s not in ids]
-        if unknown:
-            raise ScenarioError(
-                [
-                    f"method.constraints.{key}: unknown site ids {', '.join(unknown)} (ids look "
-                    f"like {', '.join(ids[:3])}; see candidates in connectivity.gpkg)"
-                ]
-            )
-        return [int(ids.get_loc(s)) for s in site_ids]
-
-    limits: list[optimise.GroupLimit] = []
-    if equity:
-        cand_xy = _xy(cand)
-        site_rural = (
-            shapely.contains_xy(terr.rural, cand_xy[:, 0], cand_xy[:, 1])
-            if not terr.rural.is_empty
-            else np.zeros(len(cand), dtype=bool)
-        )
-        limits = optimise.equity_limits(
-            cand["area_code"].to_numpy(),
-            cells["area_code"].to_numpy()[points.cell],
-            area_names=dict(zip(terr.areas["area_code"], terr.areas["area_name"], strict=True)),
-            site_rural=site_rural,
-            cell_rural=cells["rural"].to_numpy()[points.cell],
-            min_sites_per_area=c.min_sites_per_area,
-            max_sites_per_area=c.max_sites_per_area,
-            min_share_per_area=c.min_share_per_area,
-            rural_min_sites=c.rural_min_sites,
-            rural_min_share=c.rural_min_share,
-        )
-    model = optimise.build_model(
-        m.resolved_model,
-        matrix,
-        points.demand_weight,
-        k=m.sites,
-        budget=m.budget,
-        target_share=m.target_coverage,
-        costs=cand["cost"].to_numpy(),
-        existing=existing,
-        mandatory=positions(c.mandatory_sites, "mandatory_sites"),
-        excluded=positions(c.excluded_sites, "excluded_sites"),
-        limits=limits,
-    )
-    total = m.sites or len(cand)
-    bar = progress("choosing sites", total) if progress and m.algorithm == "greedy" else None
-    model.solve(
-        m.algorithm,
-        time_limit_s=m.time_limit_s,
-        mip_gap=m.mip_gap,
-        progress=bar.update if bar is not None else None,
-    )
-    if bar is not None:
-        bar.close()
-    assert model.solution is not None
-    return model.solution

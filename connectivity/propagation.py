@@ -113,13 +113,29 @@ def _open_area_correction(frequency_mhz: float) -> float:
     return float(-4.78 * lf**2 + 18.33 * lf - 40.94)
 
 
-def _hata_checks(
-    model: str, f: float, lo_f: float, hi_f: float, hb: float, hm: float, d: ArrayLike
-) -> None:
-    _check_range("frequency_mhz", f, lo_f, hi_f, model)
-    _check_range("base_height_m", hb, 30.0, 200.0, model)
-    _check_range("mobile_height_m", hm, 1.0, 10.0, model)
-    _check_range("distance_m", d, 1000.0, 20000.0, model)
+@dataclass(frozen=True)
+class HataValidity:
+    """Where a Hata model was fitted: frequency, antenna heights and distance."""
+
+    frequency_mhz: tuple[float, float]
+    base_height_m: tuple[float, float] = (30.0, 200.0)
+    mobile_height_m: tuple[float, float] = (1.0, 10.0)
+    distance_m: tuple[float, float] = (1000.0, 20000.0)
+
+
+HATA_VALIDITY: dict[str, HataValidity] = {
+    "okumura_hata": HataValidity(frequency_mhz=(150.0, 1500.0)),
+    "cost231_hata": HataValidity(frequency_mhz=(1500.0, 2000.0)),
+}
+"""The published validity range of each Hata model (Hata 1980; COST 231, 1999)."""
+
+
+def _hata_checks(model: str, key: str, f: float, hb: float, hm: float, d: ArrayLike) -> None:
+    v = HATA_VALIDITY[key]
+    _check_range("frequency_mhz", f, *v.frequency_mhz, model)
+    _check_range("base_height_m", hb, *v.base_height_m, model)
+    _check_range("mobile_height_m", hm, *v.mobile_height_m, model)
+    _check_range("distance_m", d, *v.distance_m, model)
 
 
 def okumura_hata_loss_db(
@@ -139,7 +155,7 @@ def okumura_hata_loss_db(
     126.4
     """
     _hata_checks(
-        "Okumura-Hata", frequency_mhz, 150.0, 1500.0, base_height_m, mobile_height_m, distance_m
+        "Okumura-Hata", "okumura_hata", frequency_mhz, base_height_m, mobile_height_m, distance_m
     )
     urban = (
         69.55
@@ -173,7 +189,7 @@ def cost231_hata_loss_db(
     136.2
     """
     _hata_checks(
-        "COST-231 Hata", frequency_mhz, 1500.0, 2000.0, base_height_m, mobile_height_m, distance_m
+        "COST-231 Hata", "cost231_hata", frequency_mhz, base_height_m, mobile_height_m, distance_m
     )
     base = (
         46.3
@@ -192,7 +208,6 @@ def cost231_hata_loss_db(
 Model = Literal["free_space", "log_distance", "okumura_hata", "cost231_hata"]
 LossFunction = Callable[[np.ndarray, "Transmitter"], np.ndarray]
 """Path loss (dB) for an array of distances (m) from one transmitter."""
-_HATA_DISTANCE_M = (1000.0, 20000.0)
 
 
 def loss_function(
@@ -224,7 +239,7 @@ def loss_function(
         hata = {"okumura_hata": okumura_hata_loss_db, "cost231_hata": cost231_hata_loss_db}
         if model in hata:
             return hata[model](
-                np.clip(d, *_HATA_DISTANCE_M),
+                np.clip(d, *HATA_VALIDITY[model].distance_m),
                 t.frequency_mhz,
                 base_height_m=t.height_m,
                 mobile_height_m=receiver_height_m,

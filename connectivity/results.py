@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from connectivity import mobile, propagation
+from connectivity.columns import LoadReport
 from connectivity.demand import MissingValues
 from connectivity.grid import DemandPoints
-from connectivity.layers import LoadReport
 from connectivity.optimise import Solution
 from connectivity.scenario import Scenario
 from connectivity.territory import Territory

@@ -2,17 +2,17 @@
 
 A scenario is a YAML file that names the territory, the demographic layers, the demand
 definition, existing coverage, candidate sites, the method and the outputs. Every path in it is
-resolved relative to the scenario file. :func:`load_scenario` builds a :class:`Scenario` and
-raises one :class:`~connectivity.errors.ScenarioError` that lists *every* problem found (unknown
-keys with the closest valid key, missing files, columns that do not exist, values out of range).
+resolved relative to the scenario file. This module does no I/O: :func:`parse_scenario` builds
+a :class:`Scenario` from parsed YAML and lists *every* problem in its keys and values (unknown
+keys with the closest valid key, values out of range);
+:func:`connectivity.loading.load_scenario` reads the file, adds the problems of its files and
+columns, and raises one :class:`~connectivity.errors.ScenarioError` that lists them all.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
-import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +20,11 @@ from typing import Any, Literal
 
 import yaml
 
-from connectivity._yaml import MAX_BYTES, YamlLimitError, load_yaml, shorten
-from connectivity.errors import ConnectivityError, ScenarioError
+from connectivity._builder import INVALID, Builder
+from connectivity._yaml import YamlLimitError, load_yaml
+from connectivity.errors import ScenarioError
+from connectivity.optimise import rules
+from connectivity.propagation import HATA_VALIDITY
 
 Language = Literal["es", "en"]
 GroupKind = Literal["count", "share"]
@@ -212,13 +215,22 @@ class MethodSpec:
     @property
     def resolved_model(self) -> str:
         """The model to solve, following from what is given when ``model`` is left out."""
-        if self.model:
-            return self.model
-        if self.target_coverage is not None:
-            return "set_covering"
-        if self.budget is not None:
-            return "budgeted"
-        return "maximal_covering"
+        return self.model or resolve_model(budget=self.budget, target=self.target_coverage)
+
+
+def resolve_model(*, budget: float | None, target: float | None) -> str:
+    """Return the model that follows from what is given: a target, a budget, or sites.
+
+    Examples
+    --------
+    >>> resolve_model(budget=None, target=0.5), resolve_model(budget=80.0, target=None)
+    ('set_covering', 'budgeted')
+    """
+    if target is not None:
+        return "set_covering"
+    if budget is not None:
+        return "budgeted"
+    return "maximal_covering"
 
 
 @dataclass(kw_only=True)
@@ -392,136 +404,50 @@ def _plain(value: Any) -> Any:
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
-class _Builder:
-    def __init__(self, base_dir: Path) -> None:
-        self.base_dir = base_dir
-        self.problems: list[str] = []
+def parse_scenario(
+    data: Any, *, base_dir: Path, source: Path | None = None
+) -> tuple[Scenario | None, list[str]]:
+    """Build a :class:`Scenario` from plain data, with every problem in its keys and values.
 
-    def problem(self, key: str, message: str) -> None:
-        self.problems.append(f"{key}: {message}")
-
-    def build(self, cls: type, data: Any, key: str) -> Any:
-        if not isinstance(data, dict):
-            self.problem(key or "(top level)", f"expected a mapping, got {type(data).__name__}")
-            return None
-        hints = typing.get_type_hints(cls)
-        fields = {f.name: f for f in dataclasses.fields(cls) if f.init and f.name != "source"}
-        for unknown in sorted(set(data) - set(fields)):
-            close = difflib.get_close_matches(str(unknown)[:80], list(fields), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            valid = ", ".join(sorted(fields))
-            name = str(unknown) if len(str(unknown)) <= 60 else shorten(unknown)
-            self.problem(_join(key, name), f"unknown key{hint} (valid keys: {valid})")
-        kwargs: dict[str, Any] = {}
-        ok = True
-        for name, f in fields.items():
-            sub = _join(key, name)
-            if name not in data:
-                required = (
-                    f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-                )
-                if required:
-                    self.problem(sub, "required key is missing")
-                    ok = False
-                continue
-            value = self.convert(hints[name], data[name], sub)
-            if value is _INVALID:
-                # already reported; fall back to the default (if any) so that the checks of
-                # the other values still run and every problem is listed at once
-                has_default = (
-                    f.default is not dataclasses.MISSING
-                    or f.default_factory is not dataclasses.MISSING
-                )
-                ok = ok and has_default
-                continue
-            kwargs[name] = value
-        if not ok:
-            return _INVALID
-        return cls(**kwargs)
-
-    def convert(self, tp: Any, value: Any, key: str) -> Any:
-        origin = typing.get_origin(tp)
-        args = typing.get_args(tp)
-        if origin in (typing.Union, types.UnionType):
-            if value is None and type(None) in args:
-                return None
-            inner = [a for a in args if a is not type(None)]
-            return self.convert(inner[0], value, key)
-        if origin is Literal:
-            if value not in args:
-                allowed = ", ".join(repr(a) for a in args)
-                self.problem(key, f"{shorten(value)} is not one of {allowed}")
-                return _INVALID
-            return value
-        if origin is list:
-            if not isinstance(value, list):
-                value = [value] if isinstance(value, str | int | float) else value
-            if not isinstance(value, list):
-                self.problem(key, f"expected a list, got {type(value).__name__}")
-                return _INVALID
-            items = [self.convert(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
-            return _INVALID if any(i is _INVALID for i in items) else items
-        if origin is dict:
-            if not isinstance(value, dict):
-                self.problem(key, f"expected a mapping, got {type(value).__name__}")
-                return _INVALID
-            out = {str(k): self.convert(args[1], v, _join(key, str(k))) for k, v in value.items()}
-            return _INVALID if any(v is _INVALID for v in out.values()) else out
-        if dataclasses.is_dataclass(tp):
-            if isinstance(value, str) and tp is LayerSpec:
-                value = {"path": value}
-            return self.build(typing.cast(type, tp), value, key)
-        if tp is Path:
-            if not isinstance(value, str) or not value.strip():
-                self.problem(key, "expected a file or folder path")
-                return _INVALID
-            path = Path(value).expanduser()
-            return (path if path.is_absolute() else self.base_dir / path).resolve()
-        if tp is Any:
-            return value
-        if tp is bool:
-            if not isinstance(value, bool):
-                self.problem(key, f"expected true or false, got {shorten(value)}")
-                return _INVALID
-            return value
-        if tp is int:
-            if isinstance(value, bool) or not isinstance(value, int):
-                self.problem(key, f"expected a whole number, got {shorten(value)}")
-                return _INVALID
-            return value
-        if tp is float:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                self.problem(key, f"expected a number, got {shorten(value)}")
-                return _INVALID
-            return float(value)
-        if tp is str:
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
-                self.problem(key, f"expected text, got {type(value).__name__}")
-                return _INVALID
-            return str(value)
-        raise TypeError(f"unsupported scenario type {tp!r} at {key}")  # pragma: no cover
+    Returns the scenario (None if it cannot be built) and the problems. Files are not looked at.
+    """
+    if not isinstance(data, dict):
+        return None, ["the file must hold a mapping of keys"]
+    data = dict(data)
+    if "name" not in data and source is not None:
+        data["name"] = source.stem
+    data.setdefault("title", data.get("name", ""))
+    builder = Builder(base_dir, strings_as={LayerSpec: "path"})
+    scenario = builder.build(Scenario, data, "")
+    problems = builder.problems
+    if scenario is INVALID or scenario is None:
+        return None, problems
+    scenario.source = source
+    problems += _check_values(scenario)
+    return typing.cast(Scenario, scenario), problems
 
 
-class _Invalid:
-    pass
+def parse_yaml(text: str, *, source: Path | None = None) -> Any:
+    """Parse a scenario's YAML text within the limits of :mod:`connectivity._yaml`.
 
-
-_INVALID: Any = _Invalid()
-
-
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
-# ---------------------------------------------------------------------------------------------
-# Public API
-# ---------------------------------------------------------------------------------------------
+    Raises
+    ------
+    ScenarioError
+        The text breaks a limit (size, aliases, nesting), repeats a key or is not YAML.
+    """
+    where = str(source) if source else None
+    try:
+        return load_yaml(text)
+    except YamlLimitError as exc:
+        raise ScenarioError([str(exc)], where) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([f"not valid YAML: {_short_text(str(exc))}"], where) from None
 
 
 def scenario_from_dict(
-    data: dict[str, Any], *, base_dir: Path, source: Path | None = None, check_files: bool = True
+    data: dict[str, Any], *, base_dir: Path, source: Path | None = None
 ) -> Scenario:
-    """Build and check a :class:`Scenario` from plain data.
+    """Build and check a :class:`Scenario` from plain data (its files are not looked at).
 
     Parameters
     ----------
@@ -531,8 +457,6 @@ def scenario_from_dict(
         Folder that relative paths are resolved against (the scenario file's folder).
     source
         The scenario file, for messages and ``run.json``.
-    check_files
-        Also check that every file exists and every named column is in it.
 
     Returns
     -------
@@ -543,72 +467,10 @@ def scenario_from_dict(
     ScenarioError
         Listing every problem found.
     """
-    if not isinstance(data, dict):
-        raise ScenarioError(["the file must hold a mapping of keys"], str(source or ""))
-    data = dict(data)
-    if "name" not in data and source is not None:
-        data["name"] = source.stem
-    data.setdefault("title", data.get("name", ""))
-    builder = _Builder(base_dir)
-    scenario = builder.build(Scenario, data, "")
-    problems = builder.problems
-    if scenario is not _INVALID and scenario is not None:
-        scenario.source = source
-        problems += _check_values(scenario)
-        if check_files:
-            problems += _check_files_and_columns(scenario)
-    if problems:
+    scenario, problems = parse_scenario(data, base_dir=base_dir, source=source)
+    if problems or scenario is None:
         raise ScenarioError(problems, str(source) if source else None)
-    return typing.cast(Scenario, scenario)
-
-
-def load_scenario(path: str | Path, *, check_files: bool = True) -> Scenario:
-    """Read, check and resolve a scenario file.
-
-    Parameters
-    ----------
-    path
-        A YAML scenario file.
-    check_files
-        Also check that every input file exists and has the columns the scenario names.
-
-    Returns
-    -------
-    Scenario
-
-    Raises
-    ------
-    ScenarioError
-        If the file cannot be read or parsed, or has any problem; the message lists them all.
-
-    Examples
-    --------
-    >>> from connectivity import load_scenario
-    >>> s = load_scenario("scenarios/bogota_public_wifi.yaml")  # doctest: +SKIP
-    >>> s.demand.cell_size_m  # doctest: +SKIP
-    100.0
-    """
-    path = Path(path).expanduser().resolve()
-    if not path.exists():
-        raise ScenarioError(["the scenario file does not exist"], str(path))
-    if not path.is_file():  # a folder, a FIFO or a device: reading could hang or fail
-        raise ScenarioError(["not a regular file; name a YAML scenario file"], str(path))
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise ScenarioError(
-                [f"the file is larger than {MAX_BYTES // 1024} KiB; a scenario is a few kilobytes"],
-                str(path),
-            )
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([f"cannot read the file: {exc}"], str(path)) from None
-    try:
-        data = load_yaml(text)
-    except YamlLimitError as exc:
-        raise ScenarioError([str(exc)], str(path)) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError([f"not valid YAML: {_short_text(str(exc))}"], str(path)) from None
-    return scenario_from_dict(data, base_dir=path.parent, source=path, check_files=check_files)
+    return scenario
 
 
 def _short_text(text: str, limit: int = 400) -> str:
@@ -659,8 +521,6 @@ def _check_values(s: Scenario) -> list[str]:
     non_negative("candidates.merge_distance_m", s.candidates.merge_distance_m)
     if s.candidates.reach == "walking" and s.candidates.network is None:
         problems.append("candidates.network: reach: walking needs an OpenStreetMap file")
-    if s.candidates.network is not None and not s.candidates.network.exists():
-        problems.append(f"candidates.network: file not found: {s.candidates.network}")
     positive("candidates.walk_cutoff_m", s.candidates.walk_cutoff_m)
     bbox = s.territory.bbox
     if bbox and (len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3])):
@@ -681,16 +541,15 @@ def _check_values(s: Scenario) -> list[str]:
         problems.append("method.budget: the budgeted model needs a budget")
     if model == "set_covering" and m.target_coverage is None:
         problems.append("method.target_coverage: the set covering model needs a target share")
-    if m.sites is not None and m.sites < 1:
-        problems.append(f"method.sites: must be at least 1, got {m.sites}")
-    positive("method.budget", m.budget)
-    if m.target_coverage is not None and not 0 < m.target_coverage <= 1:
-        problems.append(
-            f"method.target_coverage: must be a share in (0, 1], got {m.target_coverage}"
-        )
-    positive("method.time_limit_s", m.time_limit_s)
-    if not 0 <= m.mip_gap < 1:
-        problems.append(f"method.mip_gap: must be in [0, 1), got {m.mip_gap}")
+    for key, problem in (
+        ("sites", rules.sites_problem(m.sites)),
+        ("budget", rules.budget_problem(m.budget)),
+        ("target_coverage", rules.target_problem(m.target_coverage)),
+        ("time_limit_s", rules.time_limit_problem(m.time_limit_s)),
+        ("mip_gap", rules.mip_gap_problem(m.mip_gap)),
+    ):
+        if problem is not None:
+            problems.append(f"method.{key}: {problem}")
     c = m.constraints
     for key in ("min_sites_per_area", "rural_min_sites"):
         non_negative(f"method.constraints.{key}", getattr(c, key))
@@ -717,8 +576,6 @@ def _check_mobile(mobile: MobileSpec) -> list[str]:
             problems.append("mobile.calibration: needs mobile.transmitters to measure from")
         if mobile.radio_for(cal.technology) is None:
             problems.append(f"mobile.calibration.technology: no radio for {cal.technology!r}")
-    if mobile.terrain is not None and not mobile.terrain.exists():
-        problems.append(f"mobile.terrain: file not found: {mobile.terrain}")
     for i, m in enumerate(mobile.measured):
         if m.good_mbps < m.basic_mbps:
             problems.append(f"mobile.measured[{i}].good_mbps must not be below basic_mbps")
@@ -739,107 +596,27 @@ def _check_radio(r: RadioSpec, key: str) -> list[str]:
         problems.append(
             f"{key}.good_dbm ({r.good_dbm}) must not be below basic_dbm ({r.basic_dbm})"
         )
-    validity = {"okumura_hata": (150.0, 1500.0), "cost231_hata": (1500.0, 2000.0)}
-    if r.model in validity:
-        low, high = validity[r.model]
-        if not low <= r.frequency_mhz <= high:
+    validity = HATA_VALIDITY.get(r.model)
+    if validity is not None:
+        for name, value, (low, high), what, unit in (
+            ("frequency_mhz", r.frequency_mhz, validity.frequency_mhz, "range", "MHz"),
+            ("height_m", r.height_m, validity.base_height_m, "base antenna range", "m"),
+            (
+                "receiver_height_m",
+                r.receiver_height_m,
+                validity.mobile_height_m,
+                "mobile antenna range",
+                "m",
+            ),
+        ):
+            if not low <= value <= high:
+                problems.append(
+                    f"{key}.{name}: {value:g} {unit} is outside {r.model}'s {what} "
+                    f"[{low:g}, {high:g}] {unit}"
+                )
+        far = validity.distance_m[1]
+        if r.max_range_m > far:
             problems.append(
-                f"{key}.frequency_mhz: {r.frequency_mhz:g} MHz is outside {r.model}'s "
-                f"range [{low:g}, {high:g}] MHz"
+                f"{key}.max_range_m: {r.max_range_m:g} m is beyond {r.model}'s {far / 1000:g} km"
             )
-        if not 30 <= r.height_m <= 200:
-            problems.append(
-                f"{key}.height_m: {r.height_m:g} m is outside {r.model}'s base antenna "
-                "range [30, 200] m"
-            )
-        if not 1 <= r.receiver_height_m <= 10:
-            problems.append(
-                f"{key}.receiver_height_m: {r.receiver_height_m:g} m is outside "
-                f"{r.model}'s mobile antenna range [1, 10] m"
-            )
-        if r.max_range_m > 20000:
-            problems.append(f"{key}.max_range_m: {r.max_range_m:g} m is beyond {r.model}'s 20 km")
-    return problems
-
-
-def _check_files_and_columns(s: Scenario) -> list[str]:
-    from connectivity.layers import match_column, read_columns  # layers is the input side
-
-    problems: list[str] = []
-
-    def check(key: str, spec: LayerSpec | None, columns: list[str | None]) -> None:
-        if spec is None:
-            return
-        if not spec.path.exists():
-            problems.append(f"{key}.path: file not found: {spec.path}")
-            return
-        try:
-            have = read_columns(spec)
-        except ConnectivityError as exc:
-            problems.append(f"{key}.path: {exc}")
-            return
-        wanted = [c for c in columns if c] + list(spec.filter)
-        if spec.path.suffix.lower() in (".csv", ".txt", ".tsv"):
-            wanted += [c for c in (spec.x_column, spec.y_column) if c]
-        missing = [col for col in dict.fromkeys(wanted) if match_column(col, have) is None]
-        if missing:
-            hints = []
-            for col in missing:
-                close = difflib.get_close_matches(col, have, n=1, cutoff=0.6)
-                hints.append(f"'{col}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-            noun = "column" if len(missing) == 1 else "columns"
-            problems.append(
-                f"{key}: {noun} {', '.join(hints)} not in {spec.path.name}. "
-                f"Columns there: {', '.join(have)}"
-            )
-
-    t = s.territory
-    check("territory.boundaries", t.boundaries, [t.id_column, t.name_column])
-    check("territory.rural_layer", t.rural_layer, [])
-    d = s.demand
-    group_cols = [c for g in d.groups.values() for c in g.columns]
-    layer_cols: list[str | None] = [d.id_column]
-    table_cols: list[str | None] = []
-    if d.join is not None:
-        table_cols = [d.join.table_key or d.join.key, d.population_column, d.internet_share_column]
-        table_cols += group_cols
-        layer_cols.append(d.join.key)
-        check("demand.join.table", d.join.table, table_cols)
-        check("demand.layer", d.layer, layer_cols)
-    else:
-        check(
-            "demand.layer",
-            d.layer,
-            [*layer_cols, d.population_column, d.internet_share_column, *group_cols],
-        )
-    e = s.existing_coverage
-    check("existing_coverage.wifi", e.wifi, [e.name_column])
-    for i, c in enumerate(s.candidates.layers):
-        if c.osm_tags:
-            if not c.path.exists():
-                problems.append(f"candidates.layers[{i}].path: file not found: {c.path}")
-            continue
-        check(f"candidates.layers[{i}]", c, [c.name_column])
-    if s.mobile is not None:
-        t_spec = s.mobile.transmitters
-        if t_spec is not None:
-            check(
-                "mobile.transmitters",
-                t_spec,
-                [
-                    t_spec.name_column,
-                    t_spec.power_column,
-                    t_spec.height_column,
-                    t_spec.technology_column,
-                ],
-            )
-        if s.mobile.calibration is not None:
-            check("mobile.calibration", s.mobile.calibration, [s.mobile.calibration.dbm_column])
-        for i, m in enumerate(s.mobile.measured):
-            columns: list[str | None] = []
-            if m.kind == "speedtest":
-                columns = [m.download_column, m.tests_column]
-                if m.path.suffix.lower() in (".csv", ".txt", ".tsv"):
-                    columns.append(m.quadkey_column)
-            check(f"mobile.measured[{i}]", m, columns)
     return problems

@@ -7,7 +7,8 @@ import pytest
 import shapely
 
 from connectivity import InputFileError, LayerError, MissingColumnError, NoCRSError
-from connectivity.layers import read_columns, read_layer, read_table
+from connectivity.columns import read_columns, read_table
+from connectivity.layers import read_layer
 from connectivity.scenario import LayerSpec
 
 from .conftest import SUBSET

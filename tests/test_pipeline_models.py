@@ -82,5 +82,5 @@ def test_method_values_are_checked(tmp_path: Path) -> None:
     text = str(info.value)
     assert "method.algorithm: 'cbc' is not one of 'greedy', 'exact'" in text
     assert "method.budget: the budgeted model needs a budget" in text
-    assert "method.mip_gap: must be in [0, 1)" in text
+    assert "method.mip_gap: must be a share from 0 up to 1" in text
     assert "method.constraints.min_share_per_area: must be a share in [0, 1]" in text

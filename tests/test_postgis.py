@@ -11,8 +11,8 @@ import pytest
 
 from connectivity.cli import main
 from connectivity.errors import InputFileError, OutputError
-from connectivity.layers import read_run_folder
 from connectivity.outputs.postgis import default_schema, export_to_postgis
+from connectivity.run_files import read_run_folder
 from tests.conftest import GIS_LAYERS
 from tests.servers import postgis_server
 

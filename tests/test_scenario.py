@@ -94,7 +94,7 @@ def test_scenario_name_must_be_a_plain_folder_name(tmp_path: Path) -> None:
     data = subset_dict()
     data["name"] = "../../etc"
     with pytest.raises(ScenarioError, match="must be a simple folder name"):
-        scenario_from_dict(data, base_dir=tmp_path, check_files=False)
+        scenario_from_dict(data, base_dir=tmp_path)
 
 
 def test_to_dict_is_plain_data(subset_scenario) -> None:

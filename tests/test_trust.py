@@ -186,7 +186,7 @@ def test_scenario_names_cannot_leave_the_output_folder(bad_name: str, tmp_path: 
     data = subset_dict()
     data["name"] = bad_name
     with pytest.raises(ScenarioError, match="must be a simple folder name"):
-        scenario_from_dict(data, base_dir=tmp_path, check_files=False)
+        scenario_from_dict(data, base_dir=tmp_path)
 
 
 @settings(

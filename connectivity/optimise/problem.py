@@ -22,6 +22,7 @@ import numpy as np
 from scipy import sparse
 
 from connectivity.errors import OptimisationError
+from connectivity.optimise import rules
 from connectivity.optimise.solution import Ranking
 
 
@@ -167,12 +168,13 @@ class Problem:
         for limit in limits:
             if limit.sites.shape != (n_sites,) or limit.cells.shape != (n_cells,):
                 raise OptimisationError(f"limit '{limit.name}': masks do not match the matrix")
-        if k is not None and k < 1:
-            raise OptimisationError(f"k must be at least 1, got {k}")
-        if budget is not None and not budget > 0:
-            raise OptimisationError(f"the budget must be greater than 0, got {budget}")
-        if target is not None and not 0 < target <= 1:
-            raise OptimisationError(f"the target share must be in (0, 1], got {target}")
+        for what, problem in (
+            ("k", rules.sites_problem(k)),
+            ("the budget", rules.budget_problem(budget)),
+            ("the target share", rules.target_problem(target)),
+        ):
+            if problem is not None:
+                raise OptimisationError(f"{what} {problem}")
         return cls(
             matrix=m,
             weights=w,

@@ -29,6 +29,7 @@ from typing import Literal
 import numpy as np
 
 from connectivity.errors import OptimisationError
+from connectivity.optimise import rules
 from connectivity.optimise.bounds import no_looser_than, relaxation_bound, tighter_bound
 from connectivity.optimise.dives import (
     dive_applies,
@@ -94,10 +95,12 @@ def solve(
     """
     if method not in METHODS:
         raise OptimisationError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if time_limit_s is not None and not time_limit_s > 0:
-        raise OptimisationError(f"the time limit must be above 0 s, got {time_limit_s}")
-    if not 0 <= mip_gap < 1:
-        raise OptimisationError(f"the MIP gap is a share from 0 up to 1, got {mip_gap}")
+    for what, wrong in (
+        ("the time limit", rules.time_limit_problem(time_limit_s)),
+        ("the MIP gap", rules.mip_gap_problem(mip_gap)),
+    ):
+        if wrong is not None:
+            raise OptimisationError(f"{what} {wrong}")
     check_feasible(problem)
     reduced = kinds(problem, min_cells=policy.reduce_min_cells, max_share=policy.reduce_max_share)
     if reduced is not None:  # many identical cells (fine analysis grids): solve once per kind

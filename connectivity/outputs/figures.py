@@ -17,14 +17,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from connectivity.outputs.i18n import Language, coverage_notes, label, plan_title
+from connectivity.outputs.palette import DENSITY_COLOURS, NEW_COLOUR, SITE_COLOUR, WIFI_COLOUR
 from connectivity.outputs.safety import plain_text
-from connectivity.outputs.webmap import (
-    DENSITY_COLOURS,
-    NEW_COLOUR,
-    SITE_COLOUR,
-    WIFI_COLOUR,
-    density_breaks,
-)
+from connectivity.outputs.webmap import density_breaks
 from connectivity.results import Results
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from connectivity._atomic import new_partial_folder, swap_folder
 from connectivity.errors import OutputError
-from connectivity.layers import glob_escape
+from connectivity.files import glob_escape
 
 logger = logging.getLogger(__name__)
 

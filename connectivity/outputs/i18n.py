@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from connectivity.scenario import Language
+
 if TYPE_CHECKING:
     from connectivity.results import Results
 
-from typing import Literal
-
-Language = Literal["es", "en"]
+__all__ = ["LABELS", "Language", "coverage_notes", "format_number", "label", "plan_title"]
 
 LABELS: dict[str, dict[str, str]] = {
     "localities": {"es": "Localidades", "en": "Localities"},
@@ -160,6 +160,22 @@ LABELS: dict[str, dict[str, str]] = {
         "and caveats are in the SOURCES.md beside the data.",
     },
 }
+
+
+def format_number(value: float, language: Language, digits: int = 0, *, hidden: str = "–") -> str:
+    """Format a number as people read it in the language (``hidden`` for NaN: suppressed).
+
+    Examples
+    --------
+    >>> format_number(1234567.891, "es", 1), format_number(1234567.891, "en", 1)
+    ('1.234.567,9', '1,234,567.9')
+    """
+    if value != value:  # NaN: suppressed for privacy, or no data
+        return hidden
+    text = f"{value:,.{digits}f}"
+    if language == "es":  # 1.234.567,8
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text
 
 
 def label(key: str, language: Language, **values: object) -> str:

@@ -23,8 +23,8 @@ import geopandas as gpd
 import pandas as pd
 
 from connectivity.errors import OutputError
-from connectivity.layers import read_run_folder
 from connectivity.outputs.styles import LAYER_NAMES
+from connectivity.run_files import read_run_folder
 
 logger = logging.getLogger(__name__)
 

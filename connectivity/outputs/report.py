@@ -21,7 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from connectivity.outputs.i18n import Language, coverage_notes, label
+from connectivity.outputs.i18n import Language, coverage_notes, format_number, label
+from connectivity.outputs.palette import BEFORE_COLOUR, SITE_COLOUR
 from connectivity.outputs.safety import escape_html, plain_text
 from connectivity.results import Results
 
@@ -31,13 +32,7 @@ _t = label  # every text comes from the one translation table in i18n
 _esc = escape_html
 
 
-def _num(value: float, language: Language, digits: int = 0) -> str:
-    if value != value:
-        return "–"
-    text = f"{value:,.{digits}f}"
-    if language == "es":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return text
+_num = format_number
 
 
 def gini(values: np.ndarray, weights: np.ndarray) -> float:
@@ -73,14 +68,14 @@ def _coverage_chart(summary: pd.DataFrame, language: Language) -> str:
         y - 0.2,
         table["pct_covered_before"],
         height=0.4,
-        color="#bdbdbd",
+        color=BEFORE_COLOUR,
         label=_t("before", language),
     )
     ax.barh(
         y + 0.2,
         table["pct_covered_after"],
         height=0.4,
-        color="#6a3d9a",
+        color=SITE_COLOUR,
         label=_t("after", language),
     )
     ax.set_yticks(y, table["locality"].astype(str).str.title())
@@ -97,8 +92,8 @@ def _lorenz_chart(summary: pd.DataFrame, language: Language) -> tuple[str, float
     ax.plot([0, 1], [0, 1], color="#999999", lw=1, label=_t("equality", language))
     ginis = []
     for col, colour, key in (
-        ("covered_before", "#bdbdbd", "before"),
-        ("covered_after", "#6a3d9a", "after"),
+        ("covered_before", BEFORE_COLOUR, "before"),
+        ("covered_after", SITE_COLOUR, "after"),
     ):
         rate = table[col].to_numpy(float) / np.maximum(pop, 1)
         order = np.argsort(rate, kind="stable")

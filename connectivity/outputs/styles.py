@@ -9,6 +9,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from connectivity.outputs.palette import (
+    BOUNDARY_COLOUR,
+    CANDIDATE_COLOUR,
+    DENSITY_COLOURS,
+    SITE_COLOUR,
+    WIFI_COLOUR,
+    rgba,
+)
+
 _HEADER = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 
 
@@ -45,12 +54,12 @@ def _qml(symbol: str) -> str:
 
 
 STYLES: dict[str, tuple[str, str]] = {
-    "localities": ("polygon", _qml(_fill("0,0,0,0", "68,68,68,255", 0.4, 1.0))),
-    "demand_cells": ("polygon", _qml(_fill("252,174,145,255", "0,0,0,0", 0.0, 0.6))),
-    "gaps": ("polygon", _qml(_fill("203,24,29,255", "120,0,0,255", 0.2, 0.5))),
-    "existing_wifi": ("point", _qml(_marker("31,120,180,255", 2.4))),
-    "candidates": ("point", _qml(_marker("150,150,150,255", 1.2))),
-    "selected_sites": ("point", _qml(_marker("106,61,154,255", 3.2))),
+    "localities": ("polygon", _qml(_fill("0,0,0,0", rgba(BOUNDARY_COLOUR), 0.4, 1.0))),
+    "demand_cells": ("polygon", _qml(_fill(rgba(DENSITY_COLOURS[1]), "0,0,0,0", 0.0, 0.6))),
+    "gaps": ("polygon", _qml(_fill(rgba(DENSITY_COLOURS[3]), "120,0,0,255", 0.2, 0.5))),
+    "existing_wifi": ("point", _qml(_marker(rgba(WIFI_COLOUR), 2.4))),
+    "candidates": ("point", _qml(_marker(rgba(CANDIDATE_COLOUR), 1.2))),
+    "selected_sites": ("point", _qml(_marker(rgba(SITE_COLOUR), 3.2))),
 }
 
 

@@ -6,7 +6,7 @@ Every text that comes from data is HTML-escaped before it reaches the page.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import branca.colormap as cm
 import folium
@@ -18,17 +18,12 @@ from branca.element import Element, MacroElement
 from folium.plugins import Search
 from jinja2 import Template
 
-from connectivity.outputs.i18n import Language, coverage_notes, label, plan_title
+from connectivity.outputs.i18n import Language, coverage_notes, format_number, label, plan_title
+from connectivity.outputs.palette import DENSITY_COLOURS, NEW_COLOUR, SITE_COLOUR, WIFI_COLOUR
+from connectivity.outputs.published import Published
+from connectivity.outputs.published import published as publish
 from connectivity.outputs.safety import escape_html
 from connectivity.results import Results
-
-if TYPE_CHECKING:
-    from connectivity.outputs import Published
-
-DENSITY_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
-SITE_COLOUR = "#6a3d9a"
-WIFI_COLOUR = "#1f78b4"
-NEW_COLOUR = "#33a02c"
 
 
 def density_breaks(values: np.ndarray) -> np.ndarray:
@@ -60,12 +55,7 @@ _esc = escape_html  # text from data lands in HTML inside JavaScript template li
 
 
 def _fmt(value: float, language: Language, digits: int = 0, hidden: str = "–") -> str:
-    if value != value:  # NaN: suppressed for privacy, or no data
-        return _esc(hidden)
-    text = f"{value:,.{digits}f}"
-    if language == "es":  # 1.234.567,8
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return text
+    return _esc(format_number(value, language, digits, hidden=hidden))
 
 
 def build_map(
@@ -80,8 +70,6 @@ def build_map(
     cells = results.cells
     wgs = "EPSG:4326"
     if published is None:
-        from connectivity.outputs import published as publish
-
         published = publish(results)
     hidden = f"< {published.min_population}"
     summary = published.summary.set_index("locality_code")

@@ -258,8 +258,8 @@ def test_unknown_method() -> None:
     [
         ({"time_limit_s": 0}, "time limit must be above 0 s, got 0"),
         ({"time_limit_s": -5.0}, "time limit must be above 0 s"),
-        ({"mip_gap": 2.0}, r"MIP gap is a share from 0 up to 1, got 2\.0"),
-        ({"mip_gap": -0.1}, "MIP gap is a share"),
+        ({"mip_gap": 2.0}, r"MIP gap must be a share from 0 up to 1, got 2\.0"),
+        ({"mip_gap": -0.1}, "MIP gap must be a share"),
     ],
 )
 def test_solver_options_out_of_range(options, message) -> None:

@@ -1,0 +1,30 @@
+"""The colours every output uses: the web map, the static maps, the report and QGIS styles.
+
+Demand density is ColorBrewer's *Reds*, sites purple, existing Wi-Fi blue, newly covered cells
+green (ColorBrewer *Paired*), so that a layer looks the same in every output.
+"""
+
+from __future__ import annotations
+
+DENSITY_COLOURS = ["#fee5d9", "#fcae91", "#fb6a4a", "#cb181d"]
+"""Uncovered demand per cell, by class (low to high)."""
+SITE_COLOUR = "#6a3d9a"
+WIFI_COLOUR = "#1f78b4"
+NEW_COLOUR = "#33a02c"
+CANDIDATE_COLOUR = "#969696"
+BEFORE_COLOUR = "#bdbdbd"
+"""Figures before the plan, in charts."""
+BOUNDARY_COLOUR = "#444444"
+
+
+def rgba(colour: str, alpha: float = 1.0) -> str:
+    """Return a ``#rrggbb`` colour as QGIS's ``r,g,b,a`` text (alpha 0–1).
+
+    Examples
+    --------
+    >>> rgba("#6a3d9a")
+    '106,61,154,255'
+    """
+    value = colour.lstrip("#")
+    r, g, b = (int(value[i : i + 2], 16) for i in (0, 2, 4))
+    return f"{r},{g},{b},{round(255 * alpha)}"
