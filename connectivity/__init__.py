@@ -15,7 +15,9 @@ Examples
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
 from connectivity._version import __version__
 from connectivity.errors import (
@@ -27,15 +29,36 @@ from connectivity.errors import (
     OptimisationError,
     OutputError,
     ScenarioError,
+    WorkloadError,
 )
-from connectivity.loading import load_scenario
-from connectivity.pipeline import run_scenario
-from connectivity.results import Results
-from connectivity.runner import run_to_folder
-from connectivity.scenario import Scenario
-from connectivity.workload import WorkloadError
+
+if TYPE_CHECKING:
+    from connectivity.loading import load_scenario
+    from connectivity.pipeline import run_scenario
+    from connectivity.results import Results
+    from connectivity.runner import run_to_folder
+    from connectivity.scenario import Scenario
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+# the heavy parts (geopandas, scipy, HiGHS ...) load on first use, so that the command line
+# starts at once and `import connectivity` stays cheap (as geopandas does for its IO)
+_LAZY = {
+    "load_scenario": "connectivity.loading",
+    "run_scenario": "connectivity.pipeline",
+    "Results": "connectivity.results",
+    "run_to_folder": "connectivity.runner",
+    "Scenario": "connectivity.scenario",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'connectivity' has no attribute {name!r}")
+
 
 __all__ = [
     "ConnectivityError",

@@ -67,5 +67,9 @@ class OutputError(ConnectivityError, OSError):
     """Outputs cannot be written where they were asked for."""
 
 
+class WorkloadError(ConnectivityError, MemoryError):
+    """A run would need more memory than the limit allows; nothing was allocated."""
+
+
 class OptimisationError(ConnectivityError, RuntimeError):
     """A location model cannot be solved as asked (for example, nothing can be selected)."""

@@ -19,17 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from connectivity.errors import ConnectivityError
+from connectivity.errors import ConnectivityError, WorkloadError
+
+__all__ = ["Workload", "WorkloadError", "check_workload", "default_memory_limit_bytes"]
 
 BYTES_PER_CELL = 4_000
 BYTES_PER_POINT = 160
 BYTES_PER_PAIR = 100
 BYTES_PER_GRID_BOX = 250
 BASE_BYTES = 400 * 2**20
-
-
-class WorkloadError(ConnectivityError, MemoryError):
-    """A run would need more memory than the limit allows; nothing was allocated."""
 
 
 def default_memory_limit_bytes() -> int:

@@ -53,3 +53,26 @@ def test_verbose_shows_traceback(tmp_path: Path, flag: str, capsys) -> None:
     path = write_scenario(tmp_path, data)
     assert main(["run", str(path), flag]) == 2
     assert "Traceback" in capsys.readouterr().err
+
+
+HEAVY = ("geopandas", "pandas", "scipy", "shapely", "pyogrio", "networkx", "folium", "matplotlib")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["optimise", "--help"], ["run", "--help"]])
+def test_help_imports_none_of_the_heavy_libraries(args: list[str]) -> None:
+    """`connectivity --help` answers at once: the libraries load only where a command needs them."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from connectivity.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print('loaded:', ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "usage: connectivity" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "loaded:", done.stdout.splitlines()[-1]

@@ -233,6 +233,8 @@ def _solution_dict(results: Results) -> dict[str, Any] | None:
         "total_cost": round(sol.total_cost, 3),
         "seconds": round(sol.seconds, 3),
         "cells_in_model_after_merging": sol.n_cells_model,
+        "path": sol.path,
+        "steps": list(sol.steps),
     }
 
 
