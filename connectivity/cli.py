@@ -367,8 +367,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=60.0,
         dest="time_limit",
         metavar="S",
-        help="exact solver time limit in seconds (default 60; a large model can end a second "
-        "or two late, and later under limits shorter than its greedy start takes)",
+        help="time limit in seconds for either method (default 60): the exact search, or "
+        "greedy's local search, stops there with its best plan and a proven bound (a large "
+        "model can end a second or two late, and later under limits shorter than its greedy "
+        "start takes)",
     )
     opt.add_argument("--mip-gap", type=float, default=1e-4, dest="mip_gap")
     opt.add_argument("--crs", help="CRS of x,y columns, e.g. EPSG:9377")

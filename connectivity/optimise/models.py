@@ -151,7 +151,8 @@ class _CoverageModel:
         method
             ``"greedy"`` or ``"exact"``.
         time_limit_s
-            Time limit of the exact solver (the best solution found by then is returned). HiGHS
+            Time limit of either method: the exact search, or greedy's local search, stops
+            there with its best plan and a proven bound. HiGHS
             gets at least 1 s after the stages before it, and checks its limit between root cut
             rounds, so a run can end a second or two late (measured: 60.4 s under 60 s at
             40,000 cells x 10,000 candidates, 10.2 s under 10 s). The greedy start and its

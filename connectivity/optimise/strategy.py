@@ -140,7 +140,9 @@ def solve(
     logger.debug("optimise: path %s", path.value)
     if path is Path.GREEDY:
         assert warm is not None
-        ranking, bound, status = _greedy_path(prepared, warm, time_limit_s, mip_gap, policy, steps)
+        ranking, bound, status = _greedy_path(
+            prepared, warm, start, time_limit_s, mip_gap, policy, steps
+        )
     else:
         ranking, bound, status = _exact_path(
             prepared, path, warm, start, time_limit_s, mip_gap, policy, steps
@@ -207,6 +209,7 @@ _Status = tuple[str, int | None]  # how the path ended, and the cells of the mod
 def _greedy_path(
     prepared: Prepared,
     warm: Ranking,
+    start: float,
     time_limit_s: float | None,
     mip_gap: float,
     policy: Policy,
@@ -215,7 +218,8 @@ def _greedy_path(
     """Return the greedy plan, improved by local search unless a bound proves it optimal.
 
     The bound is the LP relaxation's where it is cheap, else PDLP's multipliers or
-    subgradient steps.
+    subgradient steps. Local search stops at the time limit (counted from ``start``, when
+    :func:`solve` began); the bound holds whenever it stops.
     """
     p = prepared.problem
     bound = np.nan
@@ -236,7 +240,8 @@ def _greedy_path(
         bound = _relaxed_bound(prepared, warm, mip_gap, relaxed, policy)
     ranking = warm
     if not relative_gap(p.objective(warm), bound, minimise=p.minimise) <= 1e-6:
-        ranking = _search(p, warm, policy, steps, bound=bound)  # not proven: search on
+        left = seconds_left(time_limit_s, start)
+        ranking = _search(p, warm, policy, steps, bound=bound, max_seconds=left)  # not proven
     return ranking, bound, ("greedy", None)
 
 

@@ -85,3 +85,21 @@ def test_many_identical_cells_are_solved_as_kinds() -> None:
     assert kinds.objective == pytest.approx(whole.objective)
     assert len(kinds.ranking.covered) == 400
     np.testing.assert_allclose(kinds.ranking.covered, whole.ranking.covered)
+
+
+def test_greedy_under_a_time_limit_returns_a_valid_plan_and_a_true_bound() -> None:
+    from connectivity.coverage import coverage_matrix
+
+    from .oracles import city_instance
+
+    demand, weights, sites = city_instance(2000, 200, 20261127)
+    matrix = coverage_matrix(sites, demand, 300.0)
+    best = MaximalCovering(matrix, weights, 10).solve("exact", mip_gap=0).solution
+    hurried = MaximalCovering(matrix, weights, 10).solve("greedy", time_limit_s=1e-3).solution
+    assert "iterated local search (0 rounds)" in hurried.steps  # out of time before a round
+    assert len(set(hurried.selected.tolist())) == len(hurried.selected) <= 10
+    assert hurried.objective <= best.objective + 1e-6  # greedy never beats exact
+    assert hurried.bound >= best.objective - 1e-6  # and its bound holds
+    assert np.isfinite(hurried.gap)
+    unhurried = MaximalCovering(matrix, weights, 10).solve("greedy").solution
+    assert unhurried.objective >= hurried.objective - 1e-9
