@@ -31,84 +31,143 @@ def interchange(problem: Problem, ranking: Ranking, max_passes: int = 50) -> Swa
     """Improve a plan by swapping chosen sites for others (Teitz & Bart 1968).
 
     Each swap must raise the covered weight, so the result is never worse than the plan given.
-    Uses the fast-interchange bookkeeping (Whitaker 1983): how many chosen sites cover each
-    cell, and which one when only one does; every candidate swap is scored at once by
-    :func:`best_swap`. Returns the plan and the number of scans for a swap.
+    Uses the fast-interchange bookkeeping (Whitaker 1983), kept up to date swap by swap
+    (:class:`_Swaps`): how many chosen sites cover each cell and which one when only one does,
+    what each candidate would add, and what of each chosen site's own cells it covers too.
+    Returns the plan and the number of scans for a swap.
     """
     p = problem
-    m = p.matrix
     if not (p.swaps_apply and len(ranking.sites) >= 1):
         return Swapped(ranking, 0)
-    indptr, indices = m.indptr, m.indices
-    w = p.open_weights
-    chosen = [int(s) for s in ranking.sites]
-    fixed = {int(s) for s in p.mandatory}
-    blocked = np.zeros(m.shape[0], dtype=bool)
-    blocked[p.excluded] = True
-    count = np.zeros(m.shape[1], dtype=np.int64)
-    for site in chosen:
-        count[indices[indptr[site] : indptr[site + 1]]] += 1
+    state = _Swaps(p, [int(s) for s in ranking.sites])
     improved_any = False
     scans = 0
     for _ in range(max_passes):
         scans += 1
-        in_plan = np.zeros(m.shape[0], dtype=bool)
-        in_plan[chosen] = True
-        # owner of each singly covered cell
-        owner = np.full(m.shape[1], -1, dtype=np.int64)
-        loss = np.zeros(len(chosen))
-        for pos, site in enumerate(chosen):
-            cells = indices[indptr[site] : indptr[site + 1]]
-            single = cells[count[cells] == 1]
-            owner[single] = pos
-            loss[pos] = w[single].sum()
-        loss_fixed = np.array(
-            [np.inf if s in fixed else v for s, v in zip(chosen, loss, strict=True)]
-        )
-        open_w = np.where(count > 0, 0.0, w)
-        gain = m @ open_w
-        gain[in_plan | blocked] = -np.inf
-        best_pair = best_swap(m, gain, owner, w, loss_fixed)
-        if best_pair is None:
+        pair = state.best()
+        if pair is None:
             break
-        j, a = best_pair
-        out_site = chosen[j]
-        count[indices[indptr[out_site] : indptr[out_site + 1]]] -= 1
-        count[indices[indptr[a] : indptr[a + 1]]] += 1
-        chosen[j] = a
+        state.swap(*pair)
         improved_any = True
     if not improved_any:
         return Swapped(ranking, scans)
+    chosen = state.chosen
     return Swapped(rank_selection(p.matrix, p.weights, chosen, p.existing, p.costs), scans)
 
 
-def best_swap(
-    matrix: sparse.csr_array, gain: np.ndarray, owner: np.ndarray, w: np.ndarray, loss: np.ndarray
-) -> tuple[int, int] | None:
-    """Return the swap (plan position, site in) of largest net gain above zero, if any.
+class _Swaps:
+    """The interchange's bookkeeping for one plan, updated where a swap changes it.
 
-    The net gain of bringing site ``a`` in for the site at position ``j`` is what ``a`` adds,
-    minus what only ``j`` covered, plus what of that ``a`` covers too. All of them at once:
-    the overlaps are one sparse product of the candidates' rows with the cells each chosen
-    site alone covers. Among equal nets, the site with the larger added gain (then the lower
-    index) and the earlier position win.
+    For ``n`` candidate sites and a plan of ``k``: per cell, how many chosen sites cover it
+    (``count``) and which plan position when one does (``owner``); per candidate, the open
+    weight it would add (``gain``); per candidate and position, the weight of that position's
+    own cells the candidate covers too (``overlap``, dense ``n × k``). A swap touches only the
+    cells of the two sites it exchanges, so only the candidates covering those cells change:
+    one sparse product each time instead of over every candidate and cell.
     """
-    rows = np.flatnonzero(gain > 1e-9)  # a net gain never exceeds the added gain
-    if not len(rows):
-        return None
-    k = len(loss)
-    single = np.flatnonzero(owner >= 0)
-    alone = sparse.csr_array((w[single], (single, owner[single])), shape=(matrix.shape[1], k))
-    overlap = (matrix[rows] @ alone).toarray() if len(single) else np.zeros((len(rows), k))
-    net = gain[rows, None] - loss[None, :] + overlap
-    best_j = np.argmax(net, axis=1)
-    best_net = net[np.arange(len(rows)), best_j]
-    top = float(best_net.max())
-    if not top > 1e-9:
-        return None
-    tied = np.flatnonzero(best_net == top)
-    pick = tied[np.lexsort((rows[tied], -gain[rows[tied]]))[0]]
-    return int(best_j[pick]), int(rows[pick])
+
+    def __init__(self, problem: Problem, chosen: list[int]) -> None:
+        m = problem.matrix
+        self.m, self.csc = m, sparse.csc_array(m)
+        self.w = problem.open_weights
+        self.chosen = chosen
+        n_sites, n_cells = m.shape
+        k = len(chosen)
+        self.position = np.full(n_sites, -1, dtype=np.int64)
+        self.position[chosen] = np.arange(k)
+        self.blocked = np.zeros(n_sites, dtype=bool)
+        self.blocked[problem.excluded] = True
+        fixed = set(problem.mandatory.tolist())
+        self.fixed = np.array([s in fixed for s in chosen], dtype=bool)
+        self.count = np.zeros(n_cells, dtype=np.int64)
+        for site in chosen:
+            self.count[self._cells(site)] += 1
+        self.owner = np.full(n_cells, -1, dtype=np.int64)
+        for pos, site in enumerate(chosen):
+            cells = self._cells(site)
+            self.owner[cells[self.count[cells] == 1]] = pos
+        self.open_w = np.where(self.count > 0, 0.0, self.w)
+        self.gain = m @ self.open_w
+        single = np.flatnonzero(self.owner >= 0)
+        alone = sparse.csr_array((self.w[single], (single, self.owner[single])), shape=(n_cells, k))
+        self.overlap = (m @ alone).toarray() if len(single) else np.zeros((n_sites, k))
+
+    def _cells(self, site: int) -> np.ndarray:
+        m = self.m
+        return m.indices[m.indptr[site] : m.indptr[site + 1]]
+
+    def _loss(self) -> np.ndarray:
+        """Return what each position alone covers (mandatory sites: infinite, never out)."""
+        mine = self.owner >= 0
+        loss = np.bincount(self.owner[mine], weights=self.w[mine], minlength=len(self.chosen))
+        return np.where(self.fixed, np.inf, loss)
+
+    def best(self) -> tuple[int, int] | None:
+        """Return the swap (plan position, site in) of largest net gain above zero, if any.
+
+        Among equal nets, the site that adds more (then the lower index) and the earlier
+        position win.
+        """
+        usable = (self.gain > 1e-9) & (self.position < 0) & ~self.blocked
+        rows = np.flatnonzero(usable)  # a net gain never exceeds the added gain
+        if not len(rows):
+            return None
+        net = self.gain[rows, None] - self._loss()[None, :] + self.overlap[rows]
+        best_j = np.argmax(net, axis=1)
+        best_net = net[np.arange(len(rows)), best_j]
+        top = float(best_net.max())
+        if not top > 1e-9:
+            return None
+        tied = np.flatnonzero(best_net == top)
+        pick = tied[np.lexsort((rows[tied], -self.gain[rows[tied]]))[0]]
+        j, a = int(best_j[pick]), int(rows[pick])
+        return (j, a) if self._exact_net(j, a) > 1e-9 else None
+
+    def _exact_net(self, j: int, a: int) -> float:
+        """Return the net gain of a swap, counted afresh (running figures may drift by a hair)."""
+        cells = self._cells(a)
+        mine = self.owner == j
+        gain = float(self.w[cells][self.count[cells] == 0].sum())
+        overlap = float(self.w[cells][mine[cells]].sum())
+        return gain - float(self.w[mine].sum()) + overlap
+
+    def swap(self, j: int, a: int) -> None:
+        """Bring site ``a`` in at plan position ``j``, and update what the swap changes."""
+        out = self.chosen[j]
+        changed = np.union1d(self._cells(out), self._cells(a))
+        old_owner, old_open = self.owner[changed], self.open_w[changed]
+        self.count[self._cells(out)] -= 1
+        self.count[self._cells(a)] += 1
+        self.chosen[j] = a
+        self.position[out], self.position[a] = -1, j
+        # the owner of each changed cell covered once: its one chosen site
+        owner = np.full(len(changed), -1, dtype=np.int64)
+        once = np.flatnonzero(self.count[changed] == 1)
+        if len(once):
+            cols = self.csc[:, changed[once]]
+            pos = self.position[cols.indices]
+            column = np.repeat(np.arange(len(once)), np.diff(cols.indptr))
+            mine = pos >= 0
+            owner[once[column[mine]]] = pos[mine]
+        self.owner[changed] = owner
+        self.open_w[changed] = np.where(self.count[changed] > 0, 0.0, self.w[changed])
+        around = self.csc[:, changed]  # the candidates covering a changed cell
+        self.gain += around @ (self.open_w[changed] - old_open)
+        k = len(self.chosen)
+        w = self.w[changed]
+        was, now = old_owner >= 0, owner >= 0
+        delta = sparse.csr_array(
+            (
+                np.concatenate([-w[was], w[now]]),
+                (
+                    np.concatenate([np.flatnonzero(was), np.flatnonzero(now)]),
+                    np.concatenate([old_owner[was], owner[now]]),
+                ),
+            ),
+            shape=(len(changed), k),
+        )
+        change = (around @ delta).tocoo()
+        np.add.at(self.overlap, (change.row, change.col), change.data)
 
 
 def greedy_fill(problem: Problem, sites: list[int], banned: np.ndarray, k: int) -> list[int]:
