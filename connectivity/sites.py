@@ -29,8 +29,13 @@ def candidates_from_layers(
     """Combine point layers into one table of candidate sites.
 
     Sites closer than ``merge_distance_m`` to each other (for example a school listed twice, or
-    a library inside a park) merge into one: the first in scenario order is kept and its cost
-    applies. Each site gets a stable id ``<type>-<n>``, a name, its type, its area and cost.
+    a library inside a park) merge into one: the one from the layer listed first in the scenario
+    is kept and its cost applies. Each site gets a stable id ``<type>-<n>``, a name, its type,
+    its area and cost.
+
+    The table comes out in a canonical order (layer, then easting, northing and name), not in
+    the files' row order, so shuffling a file's rows changes neither which site a merge keeps nor
+    how the optimiser breaks ties: the plan is the same sites whatever order the rows come in.
 
     Parameters
     ----------
@@ -47,7 +52,7 @@ def candidates_from_layers(
         Columns ``site_id``, ``name``, ``type``, ``area_code``, ``area_name``, ``cost``, geometry.
     """
     frames = []
-    for spec, gdf in layers:
+    for layer_index, (spec, gdf) in enumerate(layers):
         if spec.name_column and spec.name_column in gdf.columns:
             names = gdf[spec.name_column].astype("string").str.strip().fillna("")
         else:
@@ -62,6 +67,7 @@ def candidates_from_layers(
                     "name": names,
                     "type": spec.type,
                     "cost": float(spec.cost),
+                    "_layer": layer_index,
                 },
                 geometry=gdf.geometry.to_numpy(),
                 crs=gdf.crs,
@@ -74,6 +80,7 @@ def candidates_from_layers(
     dup = sites["site_id"].duplicated()
     if dup.any():  # two layers with the same type: number them apart
         sites.loc[dup, "site_id"] = [f"{s}-{i}" for i, s in enumerate(sites.loc[dup, "site_id"])]
+    sites = canonical_order(sites)
     sites = merge_close_sites(sites, merge_distance_m)
     xy = np.column_stack([sites.geometry.x, sites.geometry.y])
     area_idx = assign_area(xy[:, 0], xy[:, 1], territory.areas, snap_distance_m=merge_distance_m)
@@ -88,6 +95,17 @@ def candidates_from_layers(
         "candidates: %d sites (%s)", len(sites), ", ".join(f"{t} {n}" for t, n in counts.items())
     )
     return sites[SITE_COLUMNS]
+
+
+def canonical_order(sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Sort sites by layer (scenario order), easting, northing and name; stable for exact ties."""
+    keys = (
+        sites["name"].astype(str).to_numpy(),
+        sites.geometry.y.to_numpy(),
+        sites.geometry.x.to_numpy(),
+        sites["_layer"].to_numpy(),
+    )
+    return sites.iloc[np.lexsort(keys)].reset_index(drop=True)
 
 
 def merge_close_sites(sites: gpd.GeoDataFrame, merge_distance_m: float) -> gpd.GeoDataFrame:
