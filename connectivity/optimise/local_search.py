@@ -211,6 +211,7 @@ def iterated_interchange(
     policy: Policy = DEFAULT_POLICY,
     max_seconds: float | None = None,
     bound: float | None = None,
+    local_optimum: bool = False,
 ) -> Searched:
     """Interchange, then escape its local optimum by perturbation (iterated local search).
 
@@ -222,12 +223,19 @@ def iterated_interchange(
     counted in work, not time, so that the same instance gives the same plan (it is seeded) on
     any machine; only ``max_seconds`` depends on the clock. Stops as soon as the plan reaches
     ``bound`` (a bound on the objective, such as the LP relaxation's), where it is proven
-    optimal. Returns the plan and the number of rounds run (0 when the first interchange's plan
-    is proven, or local search does not apply).
+    optimal. ``local_optimum`` says the caller has run the interchange on ``ranking`` already:
+    the first interchange is skipped (its one scan, which would find no swap, is counted).
+    Returns the plan and the number of rounds run (0 when the first interchange's plan is
+    proven, when no time is left, or when local search does not apply).
     """
     p = problem
     start = time.perf_counter()
-    first = interchange(p, ranking, policy.interchange_max_passes)
+    if max_seconds is not None and max_seconds <= 0 and local_optimum:
+        return Searched(ranking, 0)
+    if local_optimum:
+        first = Swapped(ranking, 1)
+    else:
+        first = interchange(p, ranking, policy.interchange_max_passes)
     best = first.ranking
     if not (p.swaps_apply and len(best.sites) >= 1):
         return Searched(best, 0)

@@ -34,6 +34,9 @@ class Policy:
         The greedy method spends at most this long on the LP bound.
     pdlp_bound_s
         The greedy method spends at most this long on PDLP's bound.
+    greedy_bound_min_s
+        Under a time limit, each of the greedy method's bound steps gets what is left of it,
+        but at least this long: a plan always comes with a bound, if a looser one.
     dive_share, lp_share, local_search_share, pdlp_share
         Shares of the exact method's time limit: the LP dive may take ``dive_share`` of it,
         its LP alone ``lp_share`` (the LP gives the bound), local search ``local_search_share``
@@ -67,6 +70,7 @@ class Policy:
     ipm_min_nnz: int = 200_000
     lp_bound_max_s: float = 30.0
     pdlp_bound_s: float = 10.0
+    greedy_bound_min_s: float = 0.2
     dive_share: float = 0.4
     lp_share: float = 0.8
     local_search_share: float = 0.1

@@ -195,9 +195,15 @@ def _search(
     *,
     max_seconds: float | None = None,
     bound: float | None = None,
+    local_optimum: bool = False,
 ) -> Ranking:
     searched = iterated_interchange(
-        problem, plan, policy=policy, max_seconds=max_seconds, bound=bound
+        problem,
+        plan,
+        policy=policy,
+        max_seconds=max_seconds,
+        bound=bound,
+        local_optimum=local_optimum,
     )
     steps.append(f"iterated local search ({searched.rounds} rounds)")
     return searched.ranking
@@ -223,25 +229,30 @@ def _greedy_path(
     """
     p = prepared.problem
     bound = np.nan
+
+    def left(cap: float) -> float:  # what the time limit leaves for one step, at most ``cap``
+        rest = seconds_left(time_limit_s, start, floor=policy.greedy_bound_min_s)
+        return cap if rest is None else min(cap, rest)
+
     if prepared.merged.nnz <= policy.lp_bound_max_nnz:  # the LP bound, when cheap
-        limit = min(time_limit_s or policy.lp_bound_max_s, policy.lp_bound_max_s)
         try:
-            lp = solve_milp(prepared, limit, 1e-4, relax=True, policy=policy)
+            lp = solve_milp(prepared, left(policy.lp_bound_max_s), 1e-4, relax=True, policy=policy)
         except OptimisationError:  # the LP did not finish in time: Lagrangian bound
             lp = None
         if lp is not None and lp.x is not None:
             bound = lp.bound
             steps.append("LP bound")
     if not np.isfinite(bound):  # too large for the LP: PDLP's multipliers, if any
-        relaxed = pdlp_relaxation(
-            prepared, min(time_limit_s or policy.pdlp_bound_s, policy.pdlp_bound_s), policy=policy
-        )
+        relaxed = pdlp_relaxation(prepared, left(policy.pdlp_bound_s), policy=policy)
         steps.append("Lagrangian bound" + (" at PDLP's multipliers" if relaxed else ""))
-        bound = _relaxed_bound(prepared, warm, mip_gap, relaxed, policy)
+        bound = _relaxed_bound(
+            prepared, warm, mip_gap, relaxed, policy, max_seconds=left(policy.pdlp_bound_s)
+        )
     ranking = warm
     if not relative_gap(p.objective(warm), bound, minimise=p.minimise) <= 1e-6:
-        left = seconds_left(time_limit_s, start)
-        ranking = _search(p, warm, policy, steps, bound=bound, max_seconds=left)  # not proven
+        rest = seconds_left(time_limit_s, start)
+        # not proven; the plan is the interchange's already
+        ranking = _search(p, warm, policy, steps, bound=bound, max_seconds=rest, local_optimum=True)
     return ranking, bound, ("greedy", None)
 
 
@@ -394,6 +405,7 @@ def _improved_start(
                 policy,
                 steps,
                 max_seconds=_share(time_limit_s, policy.local_search_share),
+                local_optimum=True,  # interchanged at the greedy start or just above
             )
     return dived, relaxation
 
