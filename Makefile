@@ -27,9 +27,10 @@ browser-assets:  ## npm copies of the map's JavaScript libraries, served offline
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NODE_STAMP); \
 	else echo "npm not found: the browser test will be skipped"; fi
 
-system-deps:  ## Debian packages for the PostGIS and browser tests (.ci/run calls this)
+system-deps:  ## Debian packages for the PostGIS, browser and QGIS tests (.ci/run calls this)
 	$(SUDO) apt-get update -q
-	$(SUDO) apt-get install -y -q --no-install-recommends postgresql postgresql-postgis chromium
+	$(SUDO) apt-get install -y -q --no-install-recommends postgresql postgresql-postgis chromium \
+		python3-qgis qgis-providers
 
 test: $(STAMP) browser-assets  ## set up and run the fast test suite, lint and type checks
 	$(VENV)/bin/ruff check connectivity tests benchmarks

@@ -45,7 +45,7 @@ demand = dataclasses.replace(d, analysis_cell_size_m=spacing)
 scenario = dataclasses.replace(scenario, demand=demand)
 work, _ = estimate_workload(scenario)
 start = time.perf_counter()
-r = run_scenario(scenario, write=False)
+r = run_scenario(scenario)
 seconds = time.perf_counter() - start
 c = r.cells
 print(json.dumps({

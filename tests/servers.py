@@ -114,3 +114,32 @@ def _psql(as_user: list[str], bindir: Path, port: int, sql: str) -> None:
 
 def chromium_path() -> str | None:
     return next((p for p in CHROMIUM_PATHS if Path(p).exists()), None)
+
+
+QGIS_PYTHON = "/usr/bin/python3"
+"""Debian's Python, which has QGIS's bindings (``python3-qgis``); the venv cannot import them."""
+
+
+def qgis_env(runtime_dir: Path) -> dict[str, str]:
+    """A clean environment for headless QGIS.
+
+    Not the test process's own: the wheels of pyogrio and pyproj point ``GDAL_DATA`` and
+    ``PROJ_DATA`` at their own copies, which crash Debian's GDAL and PROJ under QGIS.
+    """
+    runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")}
+    return {**keep, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime_dir)}
+
+
+def qgis_python() -> str | None:
+    """Debian's Python if it can import QGIS (headless), else None."""
+    if not Path(QGIS_PYTHON).exists():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = subprocess.run(
+            [QGIS_PYTHON, "-c", "import qgis.core"],
+            capture_output=True,
+            env=qgis_env(Path(tmp) / "runtime"),
+            check=False,
+        )
+    return QGIS_PYTHON if probe.returncode == 0 else None

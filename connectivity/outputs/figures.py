@@ -16,10 +16,10 @@ from matplotlib.colors import ListedColormap
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from connectivity.outputs.classes import class_labels, density_breaks
 from connectivity.outputs.i18n import Language, coverage_notes, label, plan_title
 from connectivity.outputs.palette import DENSITY_COLOURS, NEW_COLOUR, SITE_COLOUR, WIFI_COLOUR
 from connectivity.outputs.safety import plain_text
-from connectivity.outputs.webmap import density_breaks
 from connectivity.results import Results
 
 
@@ -144,8 +144,7 @@ def _legend(
     *,
     bottom: float = 0.0,
 ) -> None:
-    b = [int(v) for v in breaks]
-    ranges = [f"< {b[0]}", f"{b[0]}–{b[1]}", f"{b[1]}–{b[2]}", f"≥ {b[2]}"]
+    ranges = class_labels(breaks)
     handles: list[Any] = [
         Patch(color=c, label=r) for c, r in zip(DENSITY_COLOURS, ranges, strict=True)
     ]

@@ -15,6 +15,8 @@ LABELS: dict[str, dict[str, str]] = {
     "localities": {"es": "Localidades", "en": "Localities"},
     "search_locality": {"es": "Buscar localidad…", "en": "Find a locality…"},
     "locality": {"es": "Localidad", "en": "Locality"},
+    "gaps": {"es": "Brechas: zonas sin cobertura", "en": "Gaps: areas left uncovered"},
+    "candidates": {"es": "Sitios candidatos", "en": "Candidate sites"},
     "existing_wifi": {"es": "Zonas Wi-Fi existentes", "en": "Existing Wi-Fi zones"},
     "selected_sites": {
         "es": "Sitios propuestos (por prioridad)",

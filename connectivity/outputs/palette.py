@@ -15,6 +15,8 @@ CANDIDATE_COLOUR = "#969696"
 BEFORE_COLOUR = "#bdbdbd"
 """Figures before the plan, in charts."""
 BOUNDARY_COLOUR = "#444444"
+COVERAGE_COLOURS = ["#f7fbff", "#6baed6", "#08306b"]
+"""Share of people covered per locality: stops of a linear scale from 0 to the highest share."""
 
 
 def rgba(colour: str, alpha: float = 1.0) -> str:

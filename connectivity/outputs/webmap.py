@@ -18,21 +18,19 @@ from branca.element import Element, MacroElement
 from folium.plugins import Search
 from jinja2 import Template
 
+from connectivity.outputs.classes import class_labels, coverage_top_pct, density_breaks
 from connectivity.outputs.i18n import Language, coverage_notes, format_number, label, plan_title
-from connectivity.outputs.palette import DENSITY_COLOURS, NEW_COLOUR, SITE_COLOUR, WIFI_COLOUR
+from connectivity.outputs.palette import (
+    COVERAGE_COLOURS,
+    DENSITY_COLOURS,
+    NEW_COLOUR,
+    SITE_COLOUR,
+    WIFI_COLOUR,
+)
 from connectivity.outputs.published import Published
 from connectivity.outputs.published import published as publish
 from connectivity.outputs.safety import escape_html
 from connectivity.results import Results
-
-
-def density_breaks(values: np.ndarray) -> np.ndarray:
-    """Return 3 rounded break points (quartiles) that split the cell values into 4 classes."""
-    positive = values[values > 0]
-    if len(positive) == 0:
-        return np.array([1.0, 2.0, 3.0])
-    q = np.quantile(positive, [0.25, 0.5, 0.75])
-    return np.maximum.accumulate(np.maximum(np.round(q), 1.0))
 
 
 def dissolve_by_class(
@@ -90,8 +88,8 @@ def build_map(
 
     # localities: choropleth of % covered after
     pct = areas["pct_covered_after"].fillna(0.0).to_numpy()
-    top = max(float(pct.max()), 1.0)
-    colours = cm.LinearColormap(["#f7fbff", "#6baed6", "#08306b"], vmin=0.0, vmax=top)
+    top = coverage_top_pct(pct)
+    colours = cm.LinearColormap(COVERAGE_COLOURS, vmin=0.0, vmax=top)
     colours.caption = label("pct_after_legend", language)
     props = pd.DataFrame(
         {
@@ -267,8 +265,7 @@ def _title_html(results: Results, language: Language) -> str:
 def _legend_html(results: Results, breaks: np.ndarray, language: Language) -> str:
     s = results.scenario
     size = f"{s.demand.cell_size_m:g}"
-    b = [int(v) for v in breaks]
-    ranges = [f"&lt; {b[0]}", f"{b[0]}–{b[1]}", f"{b[1]}–{b[2]}", f"&ge; {b[2]}"]
+    ranges = [_esc(text) for text in class_labels(breaks)]
     swatches = "".join(
         f'<div><span style="display:inline-block;width:14px;height:14px;background:{c};'
         f'margin-right:6px;vertical-align:middle"></span>{r}</div>'

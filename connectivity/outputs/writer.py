@@ -87,6 +87,8 @@ def _write_all(
     current: list[str],
 ) -> None:
     from connectivity.outputs import figures, report, webmap
+    from connectivity.outputs.classes import map_classes
+    from connectivity.outputs.styles import layer_styles_table
 
     language = results.scenario.output.language
     bar = progress("writing outputs", len(output_files(results))) if progress else None
@@ -112,9 +114,12 @@ def _write_all(
         "inputs_sha256": "; ".join(f"{p.name}={digest}" for p, digest in hashes.items()),
         "manifest": "run.json beside this file",
     }
+    styles = layer_styles_table(list(layers), map_classes(results, pub), language)
     step(
         "connectivity.gpkg",
-        lambda: write_geopackage(layers, folder / "connectivity.gpkg", metadata=facts),
+        lambda: write_geopackage(
+            layers, folder / "connectivity.gpkg", styles=styles, metadata=facts
+        ),
     )
     step("geoparquet", lambda: write_geoparquet(layers, folder / "geoparquet"))
     step(
@@ -270,25 +275,32 @@ def write_site_file(sites: gpd.GeoDataFrame, path: Path) -> None:
 
 
 def write_geopackage(
-    layers: dict[str, gpd.GeoDataFrame], path: Path, *, metadata: dict[str, str] | None = None
+    layers: dict[str, gpd.GeoDataFrame],
+    path: Path,
+    *,
+    styles: pd.DataFrame | None = None,
+    metadata: dict[str, str] | None = None,
 ) -> None:
     """Write layers to one GeoPackage (each with its CRS), with QGIS styles and metadata.
 
-    A ``layer_styles`` table holds a default QGIS style per layer; ``metadata`` (the run
+    ``styles`` (:func:`connectivity.outputs.styles.layer_styles_table`) becomes the
+    ``layer_styles`` table, a default QGIS style per layer; ``metadata`` (the run
     manifest's key facts) goes into the GeoPackage's dataset metadata. GDAL stamps each table
     with the current time; ``OGR_CURRENT_DATE`` pins it so that the same run gives the same file.
     """
     import pyogrio
 
-    from connectivity.outputs.styles import layer_styles_table
-
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2000-01-01T00:00:00.000Z"})
     try:
         for i, (name, layer) in enumerate(layers.items()):
-            extra = {"dataset_metadata": metadata} if metadata and i == 0 else {}
+            extra: dict[str, Any] = {}
+            if i == 0:  # GeoPackage 1.2 opens without warnings in QGIS 3.22 and ArcGIS Pro
+                extra = {"dataset_options": {"VERSION": "1.2"}}
+                if metadata:
+                    extra["dataset_metadata"] = metadata
             layer.to_file(path, layer=name, driver="GPKG", engine="pyogrio", **extra)
-        styles = layer_styles_table(list(layers))
-        pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG")
+        if styles is not None:
+            pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG")
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
 
