@@ -166,3 +166,13 @@ def test_sigterm_unwinds_like_a_failure(tmp_path: Path) -> None:
         assert _files(out) == before
     assert not list(tmp_path.glob(".run.partial-*"))
     assert any(out.iterdir())
+
+
+def test_every_file_a_run_writes_is_one_the_folder_rules_know(subset_outputs: Path) -> None:
+    """A new output must be added to the folder rules, or the next run refuses the folder."""
+    from connectivity.outputs.folder import folder_files, is_output_name
+
+    written = folder_files(subset_outputs)
+    assert written and all(is_output_name(n) for n in written), [
+        n for n in written if not is_output_name(n)
+    ]

@@ -51,6 +51,8 @@ _FIXED_NAMES = {
     "map.html",
     "map.png",
     "report.html",
+    "plan.kmz",
+    "tables.xlsx",
     "signal_dbm.tif",
     MANIFEST,
     "atlas/atlas.pdf",

@@ -17,6 +17,10 @@ LABELS: dict[str, dict[str, str]] = {
     "locality": {"es": "Localidad", "en": "Locality"},
     "gaps": {"es": "Brechas: zonas sin cobertura", "en": "Gaps: areas left uncovered"},
     "candidates": {"es": "Sitios candidatos", "en": "Candidate sites"},
+    "legend_class": {
+        "es": "Clase (personas sin internet en el hogar)",
+        "en": "Class (people without home internet)",
+    },
     "existing_wifi": {"es": "Zonas Wi-Fi existentes", "en": "Existing Wi-Fi zones"},
     "selected_sites": {
         "es": "Sitios propuestos (por prioridad)",

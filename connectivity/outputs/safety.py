@@ -15,6 +15,8 @@ scenario titles from whoever writes the scenario. Each output context needs its 
   splits the rows alike.
 - **Figures.** matplotlib reads text between two ``$`` as mathematics (a lone ``$`` is an
   error); :func:`plain_text` turns that off while a figure is drawn.
+- **XML (KML, QGIS styles).** ElementTree escapes markup, but XML 1.0 forbids most control
+  characters outright (a file holding one does not open); :func:`xml_text` makes them spaces.
 """
 
 from __future__ import annotations
@@ -79,6 +81,20 @@ def csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     r"""Write a table as UTF-8 CSV with ``\n`` line ends, formula text neutralised."""
     csv_safe(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: Any) -> str:
+    r"""Return text that XML 1.0 can hold: forbidden control characters become spaces.
+
+    Examples
+    --------
+    >>> xml_text("Parque\x00 <Central>\x0b")
+    'Parque  <Central> '
+    """
+    return _NOT_XML.sub(" ", str(value))
 
 
 @contextmanager

@@ -40,6 +40,8 @@ OUTPUT_FILES = [
     "map.png",
     "atlas",
     "report.html",
+    "plan.kmz",
+    "tables.xlsx",
     "run.json",
 ]
 
@@ -88,7 +90,9 @@ def _write_all(
 ) -> None:
     from connectivity.outputs import figures, report, webmap
     from connectivity.outputs.classes import map_classes
+    from connectivity.outputs.kml import write_kmz
     from connectivity.outputs.styles import layer_styles_table
+    from connectivity.outputs.workbook import write_workbook
 
     language = results.scenario.output.language
     bar = progress("writing outputs", len(output_files(results))) if progress else None
@@ -114,7 +118,8 @@ def _write_all(
         "inputs_sha256": "; ".join(f"{p.name}={digest}" for p, digest in hashes.items()),
         "manifest": "run.json beside this file",
     }
-    styles = layer_styles_table(list(layers), map_classes(results, pub), language)
+    classes = map_classes(results, pub)
+    styles = layer_styles_table(list(layers), classes, language)
     step(
         "connectivity.gpkg",
         lambda: write_geopackage(
@@ -151,6 +156,8 @@ def _write_all(
             language=language,
         ),
     )
+    step("plan.kmz", lambda: write_kmz(results, pub, classes, folder / "plan.kmz"))
+    step("tables.xlsx", lambda: write_workbook(results, pub, folder / "tables.xlsx"))
     for name, table in results.tables.items():
         step(f"{name}.csv", functools.partial(_csv, table, folder / f"{name}.csv"))
     if _writes_raster(results):
