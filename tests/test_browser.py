@@ -251,3 +251,34 @@ def test_hostile_names_render_as_text_and_run_nothing(
             assert name in text, (page_path.name, name)
         assert '<img src=x onerror="window.__pwned = 3">' in text
         page.close()
+
+
+def test_the_sites_slider_shows_any_first_sites_and_their_figures(
+    browser: Any, subset_outputs: Path, subset_results: Any
+) -> None:
+    from connectivity.outputs.published import published
+    from connectivity.outputs.slider import slider_steps
+
+    page, log = _open(browser, subset_outputs / "map.html")
+    page.wait_for_selector("input.sites-slider")
+    n = len(subset_results.selected)
+    steps = slider_steps(published(subset_results), "es")
+    count_sites = f"""() => {{ {_FIND_MAP}
+        return Object.values(m._layers).filter(
+            l => (l.options.className || '').includes('site-marker')).length; }}"""
+    newly_shown = f"""() => {{ {_FIND_MAP}
+        return Object.values(m._layers).filter(l => l.feature && l.feature.properties
+            && l.feature.properties.rank > 0 && l.feature.properties.cls === undefined
+            && l.options.fillOpacity > 0).map(l => l.feature.properties.rank); }}"""
+    assert page.evaluate(count_sites) == n
+    figures = page.locator(".sites-slider-figures")
+    assert figures.inner_text() == steps[-1]
+    for k in (1, 3, n):
+        page.locator("input.sites-slider").fill(str(k))  # fires the input event
+        assert page.evaluate(count_sites) == k
+        assert figures.inner_text() == steps[k - 1]
+        assert f"primeros {k} de {n}" in figures.inner_text()
+        ranks = page.evaluate(newly_shown)
+        assert ranks and max(ranks) <= k, (k, ranks)
+    assert not log.errors, log.errors
+    page.close()

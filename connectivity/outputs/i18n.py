@@ -17,6 +17,13 @@ LABELS: dict[str, dict[str, str]] = {
     "locality": {"es": "Localidad", "en": "Locality"},
     "gaps": {"es": "Brechas: zonas sin cobertura", "en": "Gaps: areas left uncovered"},
     "candidates": {"es": "Sitios candidatos", "en": "Candidate sites"},
+    "slider_title": {"es": "Sitios del plan", "en": "Sites in the plan"},
+    "slider_step": {
+        "es": "Con los primeros {k} de {n} sitios: {people} personas nuevas con cobertura; "
+        "{pct} % de la demanda ponderada cubierta.",
+        "en": "With the first {k} of {n} sites: {people} people newly covered; {pct} % of "
+        "the weighted demand covered.",
+    },
     "legend_class": {
         "es": "Clase (personas sin internet en el hogar)",
         "en": "Class (people without home internet)",

@@ -30,22 +30,34 @@ from connectivity.outputs.palette import (
 from connectivity.outputs.published import Published
 from connectivity.outputs.published import published as publish
 from connectivity.outputs.safety import escape_html
+from connectivity.outputs.slider import SitesSlider, slider_steps
 from connectivity.results import Results
 
 
 def dissolve_by_class(
-    cells: gpd.GeoDataFrame, mask: np.ndarray, values: np.ndarray, breaks: np.ndarray
+    cells: gpd.GeoDataFrame,
+    mask: np.ndarray,
+    values: np.ndarray,
+    breaks: np.ndarray,
+    ranks: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
-    """Dissolve the masked cells into one multipolygon per value class (for light web maps)."""
+    """Dissolve the masked cells into one multipolygon per value class (for light web maps).
+
+    With ``ranks`` (per cell: the rank of the site that newly covers it, 0 for none), one
+    multipolygon per class and rank, so that the map's slider can show any first sites.
+    """
     classes = np.digitize(values, breaks)
+    keys = np.zeros(len(cells), dtype=np.int64) if ranks is None else np.asarray(ranks)
+    geoms = cells.geometry.to_numpy()
     rows = []
     for k in range(len(breaks) + 1):
-        pick = mask & (classes == k)
-        if pick.any():
-            geom = shapely.coverage_union_all(cells.geometry.to_numpy()[pick])
-            rows.append({"cls": k, "n_cells": int(pick.sum()), "geometry": geom})
+        in_class = mask & (classes == k)
+        for rank in np.unique(keys[in_class]):
+            pick = in_class & (keys == rank)
+            geom = shapely.coverage_union_all(geoms[pick])
+            rows.append({"cls": k, "rank": int(rank), "n_cells": int(pick.sum()), "geometry": geom})
     return gpd.GeoDataFrame(
-        rows, columns=["cls", "n_cells", "geometry"], geometry="geometry", crs=cells.crs
+        rows, columns=["cls", "rank", "n_cells", "geometry"], geometry="geometry", crs=cells.crs
     )
 
 
@@ -133,12 +145,17 @@ def build_map(
     # uncovered demand before / after, in four density classes
     values = cells["people_without_internet"].to_numpy()
     breaks = density_breaks(values)
-    for key, mask, show in (
-        ("uncovered_before", ~cells["covered_before"].to_numpy(), False),
-        ("uncovered_after", ~cells["covered_after"].to_numpy(), True),
+    by_rank = cells["covered_by_rank"].to_numpy()
+    uncovered_before = ~cells["covered_before"].to_numpy()
+    # "after": the cells uncovered before, each with the rank of the site that covers it (0:
+    # none); the slider shows those of rank 0 or above the sites it shows
+    layers: dict[str, folium.GeoJson] = {}
+    for key, ranks, show in (
+        ("uncovered_before", None, False),
+        ("uncovered_after", by_rank, True),
     ):
-        layer = dissolve_by_class(cells, mask, values, breaks).to_crs(wgs)
-        folium.GeoJson(
+        layer = dissolve_by_class(cells, uncovered_before, values, breaks, ranks).to_crs(wgs)
+        layers[key] = folium.GeoJson(
             layer,
             name=label(key, language),
             show=show,
@@ -146,15 +163,21 @@ def build_map(
                 "fillColor": DENSITY_COLOURS[f["properties"]["cls"]],
                 "color": "none",
                 "weight": 0,
-                "fillOpacity": 0.7,
+                "fillOpacity": 0.7 if f["properties"]["rank"] == 0 else 0.0,
             },
-        ).add_to(fmap)
+        )
+        layers[key].add_to(fmap)
 
-    newly = cells["covered_by_rank"].to_numpy() > 0
-    if newly.any():
-        geom = shapely.coverage_union_all(cells.geometry.to_numpy()[newly])
-        folium.GeoJson(
-            gpd.GeoDataFrame({"n": [int(newly.sum())]}, geometry=[geom], crs=cells.crs).to_crs(wgs),
+    if (by_rank > 0).any():  # one shape per site: the cells it newly covers
+        ranked = by_rank[by_rank > 0]
+        geoms = cells.geometry.to_numpy()[by_rank > 0]
+        newly = gpd.GeoDataFrame(
+            {"rank": np.unique(ranked)},
+            geometry=[shapely.coverage_union_all(geoms[ranked == r]) for r in np.unique(ranked)],
+            crs=cells.crs,
+        ).to_crs(wgs)
+        layers["newly_covered"] = folium.GeoJson(
+            newly,
             name=label("newly_covered", language),
             style_function=lambda f: {
                 "fillColor": NEW_COLOUR,
@@ -162,7 +185,8 @@ def build_map(
                 "weight": 1,
                 "fillOpacity": 0.6,
             },
-        ).add_to(fmap)
+        )
+        layers["newly_covered"].add_to(fmap)
 
     wifi_group = folium.FeatureGroup(name=label("existing_wifi", language))
     for name, pt in zip(
@@ -210,6 +234,14 @@ def build_map(
 
     folium.LayerControl(collapsed=False).add_to(fmap)
     _KeepOnTop([wifi_group, sites_group]).add_to(fmap)
+    if len(sel):
+        SitesSlider(
+            sites_group,
+            layers["uncovered_after"],
+            layers.get("newly_covered"),
+            slider_steps(published, language),
+            language,
+        ).add_to(fmap)
     root: Any = fmap.get_root()
     root.html.add_child(Element(_title_html(results, language)))
     root.html.add_child(Element(_legend_html(results, breaks, language)))
