@@ -8,13 +8,23 @@ SCENARIO ?= scenarios/bogota_public_wifi.yaml
 NODE_STAMP := tests/browser/node_modules/.installed
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-slow system-deps browser-assets clean
+.PHONY: demo test test-slow system-deps browser-assets lock clean
 
-$(STAMP): pyproject.toml
+# exact versions from requirements.lock, then the project itself without resolving again
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e '.[dev]'
 	touch $(STAMP)
+
+# re-resolve requirements.lock after a change to pyproject.toml's dependencies, keeping every
+# pin that still fits; `make lock UPGRADE=1` moves every pin to the newest that fits
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -q -o requirements.lock
 
 demo: $(STAMP)  ## set up and run the default Bogotá scenario into maps/
 	$(VENV)/bin/connectivity run $(SCENARIO)

@@ -17,7 +17,6 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 
 from connectivity._atomic import replaced_file
 from connectivity._version import __version__
@@ -319,6 +318,27 @@ def write_geoparquet(layers: dict[str, gpd.GeoDataFrame], folder: Path) -> None:
         layer.to_parquet(folder / f"{name}.parquet", index=False)
 
 
+def installed_versions() -> dict[str, str]:
+    """Return the installed version of each package connectivity requires (extras included).
+
+    With ``make``, these are the versions of ``requirements.lock``.
+    """
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    versions: dict[str, str] = {}
+    for line in metadata.requires("connectivity") or []:
+        name = Requirement(line).name
+        if name == "connectivity":
+            continue
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:  # an extra that is not installed
+            continue
+    return dict(sorted(versions.items()))
+
+
 def write_manifest(
     results: Results,
     folder: Path,
@@ -327,9 +347,6 @@ def write_manifest(
     hashes: dict[Path, str],
 ) -> None:
     """Write ``run.json``: version, scenario, input checksums, counts, timings, outputs."""
-    import geopandas
-    import numpy
-
     s = results.scenario
     inputs = [
         {"path": str(p), "bytes": p.stat().st_size, "sha256": hashes[p]}
@@ -377,10 +394,7 @@ def write_manifest(
         "environment": {
             "python": platform.python_version(),
             "platform": platform.platform(),
-            "geopandas": geopandas.__version__,
-            "shapely": shapely.__version__,
-            "numpy": numpy.__version__,
-            "pandas": pd.__version__,
+            "packages": installed_versions(),
         },
     }
     (folder / "run.json").write_text(
