@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from connectivity.spatial import points_within
+
 logger = logging.getLogger(__name__)
 
 
@@ -54,9 +56,8 @@ def gaps_from_cells(
         union = shapely.coverage_union_all(group.geometry.to_numpy())
         parts = shapely.get_parts(union)
         parts = parts[shapely.get_type_id(parts) == 3]  # polygons only
-        tree = shapely.STRtree(parts)
         centres = shapely.centroid(group.geometry.to_numpy())
-        cell_idx, part_idx = tree.query(centres, predicate="within")
+        cell_idx, part_idx = points_within(centres, parts)
         which = np.full(len(group), -1)
         which[cell_idx] = part_idx
         table = pd.DataFrame(
@@ -119,7 +120,7 @@ def cell_gap_ids(cells: gpd.GeoDataFrame, gaps: gpd.GeoDataFrame) -> np.ndarray:
     out = np.zeros(len(cells), dtype=np.int64)
     if len(gaps) == 0 or len(cells) == 0:
         return out
-    tree = shapely.STRtree(gaps.geometry.to_numpy())
-    cell_idx, gap_idx = tree.query(shapely.centroid(cells.geometry.to_numpy()), predicate="within")
+    centres = shapely.centroid(cells.geometry.to_numpy())
+    cell_idx, gap_idx = points_within(centres, gaps.geometry.to_numpy())
     out[cell_idx] = gaps["gap_id"].to_numpy()[gap_idx]
     return out

@@ -12,6 +12,7 @@ import numpy as np
 import shapely
 
 from connectivity.errors import LayerError
+from connectivity.spatial import points_within
 
 logger = logging.getLogger(__name__)
 
@@ -142,21 +143,23 @@ def assign_area(
     """Return the area index (row position in ``areas``) of each point, or -1 if none.
 
     A point inside no area joins the nearest area within ``snap_distance_m`` (the edge of a
-    census sector can stick out of a locality boundary drawn at another scale).
+    census sector can stick out of a locality boundary drawn at another scale). A point inside
+    two (overlapping outlines) joins the first of them in ``areas``' order.
     """
     n = len(points_x)
     result = np.full(n, -1, dtype=np.int64)
     if n == 0:
         return result
     points = shapely.points(points_x, points_y)
-    tree = shapely.STRtree(areas.geometry.to_numpy())
-    pt_idx, area_idx = tree.query(points, predicate="within")
-    # a point on a shared edge may fall "within" none; it is also never in two (disjoint areas)
-    order = np.argsort(pt_idx, kind="stable")
-    result[pt_idx[order]] = area_idx[order]
+    geoms = areas.geometry.to_numpy()
+    pt_idx, area_idx = points_within(points, geoms)
+    # a point on a shared edge falls "within" none; one in an overlap of two outlines (slivers
+    # of a few m² where boundaries were drawn apart) goes to the first area, by code
+    first = np.unique(pt_idx, return_index=True)[1]
+    result[pt_idx[first]] = area_idx[first]
     missing = np.flatnonzero(result < 0)
     if len(missing) and snap_distance_m > 0:
-        near_pt, near_area = tree.query_nearest(
+        near_pt, near_area = shapely.STRtree(geoms).query_nearest(
             points[missing], max_distance=snap_distance_m, all_matches=False
         )
         result[missing[near_pt]] = near_area

@@ -1,4 +1,4 @@
-"""``requirements.lock`` agrees with ``pyproject.toml``, and the tests run on the locked versions."""
+"""``requirements.lock`` agrees with ``pyproject.toml``; the tests run on the locked versions."""
 
 from __future__ import annotations
 
@@ -48,9 +48,7 @@ def disagreements(requirements: list[Requirement], pins: dict[str, str]) -> list
 
 def test_the_lock_pins_every_requirement_within_its_range() -> None:
     problems = disagreements(project_requirements(), lock_pins(LOCK.read_text()))
-    assert not problems, "run `make lock` (README, Installs that reproduce): " + "; ".join(
-        problems
-    )
+    assert not problems, "run `make lock` (README, Installs that reproduce): " + "; ".join(problems)
 
 
 def test_a_lock_that_disagrees_is_caught() -> None:
