@@ -29,6 +29,7 @@ from connectivity.errors import (
     OptimisationError,
     OutputError,
     ScenarioError,
+    StudyError,
     WorkloadError,
 )
 
@@ -36,8 +37,9 @@ if TYPE_CHECKING:
     from connectivity.loading import load_scenario
     from connectivity.pipeline import run_scenario
     from connectivity.results import Results
-    from connectivity.runner import run_to_folder
+    from connectivity.runner import run_to_folder, study_to_folder
     from connectivity.scenario import Scenario
+    from connectivity.study.run import run_study
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
@@ -49,6 +51,8 @@ _LAZY = {
     "Results": "connectivity.results",
     "run_to_folder": "connectivity.runner",
     "Scenario": "connectivity.scenario",
+    "run_study": "connectivity.study.run",
+    "study_to_folder": "connectivity.runner",
 }
 
 
@@ -71,9 +75,12 @@ __all__ = [
     "Results",
     "Scenario",
     "ScenarioError",
+    "StudyError",
     "WorkloadError",
     "__version__",
     "load_scenario",
     "run_scenario",
+    "run_study",
     "run_to_folder",
+    "study_to_folder",
 ]

@@ -1,4 +1,4 @@
-"""Command line: ``connectivity run|validate``, ``optimise``, ``compare``, ``export``."""
+"""Command line: ``connectivity run|validate|study``, ``optimise``, ``compare``, ``export``."""
 
 from __future__ import annotations
 
@@ -94,6 +94,36 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"rural land: {r['people']:,.0f} people, covered {r['covered_before']:,.0f} → "
             f"{r['covered_after']:,.0f}{known}"
         )
+    return 0
+
+
+def _cmd_study(args: argparse.Namespace) -> int:
+    from connectivity.loading import load_scenario
+    from connectivity.runner import study_to_folder
+
+    start = time.perf_counter()
+    if args.workers is not None and args.workers < 1:
+        raise ConnectivityError(f"--workers: at least 1, got {args.workers}")
+    scenario = load_scenario(args.scenario)
+    out_dir = Path(args.out).resolve() if args.out else scenario.output_dir
+    _, study = study_to_folder(
+        scenario,
+        out_dir,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        strict=args.strict,
+        progress=_progress_factory(args.verbose >= 0 and sys.stderr.isatty()),
+        max_memory_bytes=_memory_limit(args),
+    )
+    table = study.table()
+    kinds = ", ".join(f"{k} ({int((table['kind'] == k).sum())})" for k in study.spec.kinds)
+    engine = study.engine
+    workers = f" on {engine.workers} Dask workers" if engine else ""
+    print(
+        f"{scenario.name}: study of {len(table)} plans{workers}: {kinds} "
+        f"({time.perf_counter() - start:.1f} s). Outputs: {out_dir} (study.csv, study.json, "
+        "report.html)"
+    )
     return 0
 
 
@@ -308,6 +338,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     memory(run)
     run.set_defaults(func=_cmd_run)
+    study = sub.add_parser(
+        "study",
+        help="run a scenario's study: many plans at once on Dask",
+        description="Run the scenario's plan and the plans of its study: section (budget "
+        "curve, phases, equity frontier, robustness, territories) on a Dask cluster, and write "
+        "both into one folder.",
+    )
+    common(study)
+    where = study.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes of a local Dask cluster (default: one per core)",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (start it with "
+        "`dask scheduler`, and workers with `dask worker ADDRESS`)",
+    )
+    study.add_argument("--out", help="output folder (default: <output.folder>/<scenario name>)")
+    study.add_argument(
+        "--strict",
+        action="store_true",
+        help="treat warnings about input rows left out or values filled in as errors",
+    )
+    memory(study)
+    study.set_defaults(func=_cmd_study)
     validate = sub.add_parser("validate", help="check a scenario without running it")
     common(validate)
     memory(validate)

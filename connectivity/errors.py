@@ -73,3 +73,7 @@ class WorkloadError(ConnectivityError, MemoryError):
 
 class OptimisationError(ConnectivityError, RuntimeError):
     """A location model cannot be solved as asked (for example, nothing can be selected)."""
+
+
+class StudyError(ConnectivityError, RuntimeError):
+    """A study could not run: no scheduler at the address, a version mismatch, a lost plan."""

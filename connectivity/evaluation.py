@@ -334,3 +334,21 @@ def discretisation_check(
         size,
     )
     return result
+
+
+def gini(values: np.ndarray, weights: np.ndarray) -> float:
+    """Gini coefficient of ``values`` over units weighted by ``weights`` (0 = equal).
+
+    Examples
+    --------
+    >>> round(gini(np.array([1.0, 1.0]), np.array([1.0, 1.0])), 6)
+    0.0
+    """
+    order = np.argsort(values, kind="stable")
+    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
+    if w.sum() <= 0 or (v * w).sum() <= 0:
+        return 0.0
+    cum_w = np.concatenate([[0.0], np.cumsum(w) / w.sum()])
+    cum_vw = np.concatenate([[0.0], np.cumsum(v * w) / (v * w).sum()])
+    area = np.sum((cum_w[1:] - cum_w[:-1]) * (cum_vw[1:] + cum_vw[:-1]) / 2)
+    return float(1 - 2 * area)

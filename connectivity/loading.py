@@ -145,4 +145,26 @@ def check_scenario_files(s: Scenario) -> list[str]:
                 if m.path.suffix.lower() in TABLE_SUFFIXES:
                     columns.append(m.quadkey_column)
             check(f"mobile.measured[{i}]", m, columns)
+    problems += _check_territories(s)
+    return problems
+
+
+def _check_territories(s: Scenario) -> list[str]:
+    """Each territory of a study loads as a scenario of its own (files and columns checked)."""
+    t = s.study.territories if s.study is not None else None
+    if t is None:
+        return []
+    problems = []
+    for i, path in enumerate(t.scenarios):
+        key = f"study.territories.scenarios[{i}]"
+        if s.source is not None and path == s.source:
+            problems.append(f"{key}: is this scenario, which is always the first territory")
+            continue
+        try:
+            other = load_scenario(path)
+        except ConnectivityError as exc:
+            problems.append(f"{key}: {path.name}: {exc}")
+            continue
+        if other.study is not None and other.study.territories is not None:
+            problems.append(f"{key}: {path.name} has territories of its own; list them here")
     return problems

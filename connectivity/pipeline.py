@@ -51,7 +51,14 @@ from connectivity.scenario import LayerSpec, MeasuredSpec, MobileSpec, Scenario
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ProgressFactory", "Results", "run_scenario"]
+__all__ = [
+    "PlanInputs",
+    "ProgressFactory",
+    "Results",
+    "plan_inputs",
+    "plan_results",
+    "run_scenario",
+]
 
 ProgressFactory = Callable[[str, int], Any]
 """Makes a progress bar: called with a label and a total, returns an object with
@@ -112,6 +119,54 @@ class _Demand:
     missing: list[demand.MissingValues]
 
 
+@dataclass
+class PlanInputs:
+    """What plans are chosen from: the first stages of a run (territory to coverage).
+
+    A study (:mod:`connectivity.study`) solves many plans over one of these.
+    """
+
+    scenario: Scenario
+    territory: territory.Territory
+    demand: _Demand
+    existing: planning.Existing
+    candidates: gpd.GeoDataFrame
+    reach: planning.Reach
+    inputs: _Inputs
+    stages: _Stages
+
+    @property
+    def grid(self) -> grid.DemandGrid:
+        """The published cells and analysis points."""
+        return self.demand.grid
+
+
+def plan_inputs(
+    scenario: Scenario, *, strict: bool = False, max_memory_bytes: int | None = None
+) -> PlanInputs:
+    """Run the stages before the plan: territory, demand, existing coverage, sites, reach.
+
+    Raises
+    ------
+    ConnectivityError
+        As :func:`run_scenario`.
+    """
+    limit = max_memory_bytes or workload.default_memory_limit_bytes()
+    stages = _Stages()
+    inputs = _Inputs(scenario, strict)
+    with stages.stage("territory"):
+        terr = _territory(inputs)
+    with stages.stage("demand"):
+        dem = _demand(inputs, terr, limit)
+    with stages.stage("existing_coverage"):
+        existing = _existing(inputs, terr, dem.grid)
+    with stages.stage("candidates"):
+        cand = _candidates(inputs, terr, dem.grid, existing)
+    with stages.stage("coverage_matrix"):
+        cov = _coverage(inputs, terr, dem.grid, cand, existing, limit)
+    return PlanInputs(scenario, terr, dem, existing, cand, cov, inputs, stages)
+
+
 def run_scenario(
     scenario: Scenario,
     *,
@@ -152,19 +207,15 @@ def run_scenario(
     >>> results = connectivity.run_scenario(scenario)  # doctest: +SKIP
     >>> results.summary["pct_people_covered_after"]  # doctest: +SKIP
     """
-    limit = max_memory_bytes or workload.default_memory_limit_bytes()
-    stages = _Stages()
-    inputs = _Inputs(scenario, strict)
-    with stages.stage("territory"):
-        terr = _territory(inputs)
-    with stages.stage("demand"):
-        dem = _demand(inputs, terr, limit)
-    with stages.stage("existing_coverage"):
-        existing = _existing(inputs, terr, dem.grid)
-    with stages.stage("candidates"):
-        cand = _candidates(inputs, terr, dem.grid, existing)
-    with stages.stage("coverage_matrix"):
-        cov = _coverage(inputs, terr, dem.grid, cand, existing, limit)
+    pre = plan_inputs(scenario, strict=strict, max_memory_bytes=max_memory_bytes)
+    return plan_results(pre, progress=progress)
+
+
+def plan_results(pre: PlanInputs, *, progress: ProgressFactory | None = None) -> Results:
+    """Run the stages from the plan on: optimise, evaluation, gaps (and the signal raster)."""
+    scenario = pre.scenario
+    stages, inputs, terr, dem = pre.stages, pre.inputs, pre.territory, pre.demand
+    existing, cand, cov = pre.existing, pre.candidates, pre.reach
     with stages.stage("optimise"):
         plan, tables = planning.solve_plan(scenario, cov, dem.grid, existing, cand, terr, progress)
     with stages.stage("evaluation"):

@@ -191,6 +191,103 @@ def gaps_of(
     )
 
 
+@dataclass(frozen=True)
+class Groups:
+    """Where each candidate site and each analysis point lies: what equity floors are over."""
+
+    site_area: np.ndarray
+    point_area: np.ndarray
+    site_rural: np.ndarray
+    point_rural: np.ndarray
+    area_names: dict[str, str]
+
+    @classmethod
+    def of(
+        cls,
+        cand: gpd.GeoDataFrame,
+        cells: gpd.GeoDataFrame,
+        points: grid.DemandPoints,
+        terr: Territory,
+    ) -> Groups:
+        """Return the groups of a run's candidates and analysis points."""
+        cand_xy = xy_of(cand)
+        site_rural = (
+            shapely.contains_xy(terr.rural, cand_xy[:, 0], cand_xy[:, 1])
+            if not terr.rural.is_empty
+            else np.zeros(len(cand), dtype=bool)
+        )
+        return cls(
+            site_area=cand["area_code"].to_numpy(),
+            point_area=cells["area_code"].to_numpy()[points.cell],
+            site_rural=np.asarray(site_rural, dtype=bool),
+            point_rural=cells["rural"].to_numpy(dtype=bool)[points.cell],
+            area_names=dict(zip(terr.areas["area_code"], terr.areas["area_name"], strict=True)),
+        )
+
+
+def site_positions(site_ids: pd.Index, wanted: list[str], key: str) -> list[int]:
+    """Return the positions of ``wanted`` site ids; unknown ids are a scenario error."""
+    unknown = [s for s in wanted if s not in site_ids]
+    if unknown:
+        raise ScenarioError(
+            [
+                f"method.constraints.{key}: unknown site ids {', '.join(unknown)} (ids look "
+                f"like {', '.join(site_ids[:3])}; see candidates in connectivity.gpkg)"
+            ]
+        )
+    return [int(i) for i in site_ids.get_indexer(pd.Index(wanted))]
+
+
+def build_problem(
+    m: MethodSpec,
+    matrix: sparse.csr_array,
+    weights: np.ndarray,
+    existing: np.ndarray,
+    costs: np.ndarray,
+    site_ids: pd.Index,
+    groups: Groups,
+    *,
+    equity: bool,
+    mandatory: list[int] | None = None,
+) -> optimise.CoverageModel:
+    """Return the scenario's location model over the analysis points (floors if ``equity``).
+
+    ``mandatory`` adds sites that must be chosen to the scenario's own (a later phase keeps
+    the sites of the earlier ones).
+    """
+    c = m.constraints
+    limits: list[optimise.GroupLimit] = []
+    if equity:
+        limits = optimise.equity_limits(
+            groups.site_area,
+            groups.point_area,
+            area_names=groups.area_names,
+            site_rural=groups.site_rural,
+            cell_rural=groups.point_rural,
+            min_sites_per_area=c.min_sites_per_area,
+            max_sites_per_area=c.max_sites_per_area,
+            min_share_per_area=c.min_share_per_area,
+            rural_min_sites=c.rural_min_sites,
+            rural_min_share=c.rural_min_share,
+        )
+    fixed = site_positions(site_ids, c.mandatory_sites, "mandatory_sites")
+    if mandatory:
+        fixed = sorted(set(fixed) | set(mandatory))
+    return optimise.build_model(
+        m.resolved_model,
+        matrix,
+        weights,
+        k=m.sites,
+        budget=m.budget,
+        target_share=m.target_coverage,
+        costs=costs,
+        existing=existing,
+        mandatory=fixed,
+        excluded=site_positions(site_ids, c.excluded_sites, "excluded_sites"),
+        limits=limits,
+    )
+
+
 def _solve(
     m: MethodSpec,
     matrix: sparse.csr_array,
@@ -203,52 +300,15 @@ def _solve(
     *,
     equity: bool,
 ) -> optimise.Solution:
-    c = m.constraints
-    ids = pd.Index(cand["site_id"])
-
-    def positions(site_ids: list[str], key: str) -> list[int]:
-        unknown = [s for s in site_ids if s not in ids]
-        if unknown:
-            raise ScenarioError(
-                [
-                    f"method.constraints.{key}: unknown site ids {', '.join(unknown)} (ids look "
-                    f"like {', '.join(ids[:3])}; see candidates in connectivity.gpkg)"
-                ]
-            )
-        return [int(ids.get_loc(s)) for s in site_ids]
-
-    limits: list[optimise.GroupLimit] = []
-    if equity:
-        cand_xy = xy_of(cand)
-        site_rural = (
-            shapely.contains_xy(terr.rural, cand_xy[:, 0], cand_xy[:, 1])
-            if not terr.rural.is_empty
-            else np.zeros(len(cand), dtype=bool)
-        )
-        limits = optimise.equity_limits(
-            cand["area_code"].to_numpy(),
-            cells["area_code"].to_numpy()[points.cell],
-            area_names=dict(zip(terr.areas["area_code"], terr.areas["area_name"], strict=True)),
-            site_rural=site_rural,
-            cell_rural=cells["rural"].to_numpy()[points.cell],
-            min_sites_per_area=c.min_sites_per_area,
-            max_sites_per_area=c.max_sites_per_area,
-            min_share_per_area=c.min_share_per_area,
-            rural_min_sites=c.rural_min_sites,
-            rural_min_share=c.rural_min_share,
-        )
-    model = optimise.build_model(
-        m.resolved_model,
+    model = build_problem(
+        m,
         matrix,
         points.demand_weight,
-        k=m.sites,
-        budget=m.budget,
-        target_share=m.target_coverage,
-        costs=cand["cost"].to_numpy(),
-        existing=existing,
-        mandatory=positions(c.mandatory_sites, "mandatory_sites"),
-        excluded=positions(c.excluded_sites, "excluded_sites"),
-        limits=limits,
+        existing,
+        cand["cost"].to_numpy(),
+        pd.Index(cand["site_id"]),
+        Groups.of(cand, cells, points, terr),
+        equity=equity,
     )
     total = m.sites or len(cand)
     bar = progress("choosing sites", total) if progress and m.algorithm == "greedy" else None

@@ -25,6 +25,7 @@ from connectivity._yaml import YamlLimitError, load_yaml
 from connectivity.errors import ScenarioError
 from connectivity.optimise import rules
 from connectivity.propagation import HATA_VALIDITY
+from connectivity.study.spec import StudySpec, study_problems
 
 Language = Literal["es", "en"]
 GroupKind = Literal["count", "share"]
@@ -374,6 +375,7 @@ class Scenario:
     existing_coverage: ExistingCoverageSpec = field(default_factory=ExistingCoverageSpec)
     mobile: MobileSpec | None = None
     output: OutputSpec = field(default_factory=OutputSpec)
+    study: StudySpec | None = None
     description: str = ""
     source: Path | None = None
 
@@ -479,6 +481,8 @@ def _short_text(text: str, limit: int = 400) -> str:
 
 def _check_values(s: Scenario) -> list[str]:
     problems: list[str] = []
+    if s.study is not None:
+        problems += study_problems(s.study, reach=s.candidates.reach)
 
     def positive(key: str, value: float | None) -> None:
         if value is not None and not value > 0:

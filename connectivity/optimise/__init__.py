@@ -15,6 +15,7 @@ from connectivity.coverage import coverage_from_distances, quality_from_geodataf
 from connectivity.optimise.greedy import rank_selection
 from connectivity.optimise.models import (
     BudgetedMaximalCovering,
+    CoverageModel,
     MaximalCovering,
     SetCovering,
     build_model,
@@ -36,6 +37,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "METHODS",
     "BudgetedMaximalCovering",
+    "CoverageModel",
     "GroupLimit",
     "InfeasibleError",
     "MaximalCovering",

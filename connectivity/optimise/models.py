@@ -274,6 +274,10 @@ class SetCovering(_CoverageModel):
         return self.problem.target
 
 
+CoverageModel = _CoverageModel
+"""The base of the three models (what :func:`build_model` returns)."""
+
+
 def build_model(
     model: str,
     matrix: sparse.csr_array,

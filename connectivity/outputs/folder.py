@@ -54,6 +54,12 @@ _FIXED_NAMES = {
     "plan.kmz",
     "tables.xlsx",
     "signal_dbm.tif",
+    "study.csv",
+    "study.json",
+    "study_budget_curve.png",
+    "study_equity_frontier.png",
+    "study_phases.png",
+    "study_robustness.png",
     MANIFEST,
     "atlas/atlas.pdf",
 }

@@ -57,6 +57,88 @@ LABELS: dict[str, dict[str, str]] = {
         "es": "% de la población con Wi-Fi público (después)",
         "en": "% of people with public Wi-Fi (after)",
     },
+    "study_title": {"es": "Estudio: muchos planes a la vez", "en": "Study: many plans at once"},
+    "study_intro": {
+        "es": "{n} planes resueltos sobre el mismo modelo de cobertura ({kinds}). Las cifras "
+        "están en study.csv (una fila por plan) y study.json (sitios de cada plan y cobertura "
+        "por localidad).",
+        "en": "{n} plans solved over the same coverage model ({kinds}). The figures are in "
+        "study.csv (one row per plan) and study.json (each plan's sites and coverage by "
+        "locality).",
+    },
+    "study_robust_note": {
+        "es": "Robustez: {n} sorteos con semilla; la demanda de cada localidad varía ±{share} % "
+        "y el radio de servicio en {radius}; {every} sitios se eligen en todos los sorteos.",
+        "en": "Robustness: {n} seeded draws; each locality's demand varies by ±{share} % and "
+        "the service radius within {radius}; {every} sites are chosen in every draw.",
+    },
+    "study_kept_note": {
+        "es": "Donde un presupuesto mayor cubría menos que uno menor (una heurística o un "
+        "límite de tiempo), conserva el plan del menor, que puede pagar; study.json lo anota.",
+        "en": "Where a larger budget covered less than a smaller one (a heuristic, or a time "
+        "limit), it keeps the smaller one's plan, which it can afford; study.json notes it.",
+    },
+    "study_kind_budget_curve": {"es": "curva de presupuesto", "en": "budget curve"},
+    "study_kind_phases": {"es": "despliegue por años", "en": "phased rollout"},
+    "study_kind_equity_frontier": {"es": "precio de la equidad", "en": "price of equity"},
+    "study_kind_robustness": {"es": "robustez", "en": "robustness"},
+    "study_kind_territories": {"es": "territorios", "en": "territories"},
+    "study_col_kind": {"es": "Tipo", "en": "Kind"},
+    "study_col_plan": {"es": "Plan", "en": "Plan"},
+    "study_col_sites": {"es": "Sitios", "en": "Sites"},
+    "study_col_cost": {"es": "Costo", "en": "Cost"},
+    "study_col_pct_people_covered": {"es": "% personas cubiertas", "en": "% people covered"},
+    "study_col_pct_weight_covered": {"es": "% demanda ponderada", "en": "% weighted demand"},
+    "study_col_gap_pct": {"es": "Brecha a la cota %", "en": "Gap to bound %"},
+    "study_col_marginal_cost_per_person": {
+        "es": "Costo marginal por persona",
+        "en": "Marginal cost per person",
+    },
+    "study_col_lowest_locality_pct_weight": {
+        "es": "% en la localidad más baja",
+        "en": "% in the lowest locality",
+    },
+    "study_col_gini_people": {"es": "Gini", "en": "Gini"},
+    "study_col_status": {"es": "Estado", "en": "Status"},
+    "study_sites_axis": {"es": "Número de sitios", "en": "Number of sites"},
+    "study_cost_axis": {"es": "Costo del plan", "en": "Cost of the plan"},
+    "study_pct_people": {"es": "% de personas cubiertas", "en": "% of people covered"},
+    "study_pct_weight": {
+        "es": "% de la demanda ponderada cubierta",
+        "en": "% of the weighted demand covered",
+    },
+    "study_bound": {
+        "es": "Cota superior (método exacto)",
+        "en": "Upper bound (exact method)",
+    },
+    "study_budget_curve": {
+        "es": "Cobertura según el presupuesto",
+        "en": "Coverage against the budget",
+    },
+    "study_equity_frontier": {
+        "es": "Precio de la equidad: cobertura total frente a la localidad más baja",
+        "en": "Price of equity: total coverage against the lowest locality",
+    },
+    "study_lowest_locality": {
+        "es": "% de la demanda ponderada cubierta en la localidad más baja",
+        "en": "% of the weighted demand covered in the lowest locality",
+    },
+    "study_infeasible": {"es": "Sin plan posible: {plans}", "en": "No possible plan: {plans}"},
+    "study_phases": {"es": "Despliegue por años", "en": "Rollout by year"},
+    "study_year_legend": {
+        "es": "{year}: {n} sitios nuevos, {pct} % cubierto",
+        "en": "{year}: {n} new sites, {pct} % covered",
+    },
+    "study_robustness": {"es": "Sitios robustos", "en": "Robust sites"},
+    "study_frequency": {
+        "es": "Elegido en ... de {n} sorteos",
+        "en": "Chosen in ... of {n} draws",
+    },
+    "study_frequency_class": {
+        "es": "más de {lo} % hasta {hi} % ({n} sitios)",
+        "en": "over {lo} % up to {hi} % ({n} sites)",
+    },
+    "study_frequency_all": {"es": "todos ({n} sitios)", "en": "every one ({n} sites)"},
     "density_legend": {
         "es": "Personas sin internet en el hogar por celda de {size} m",
         "en": "People without home internet per {size} m cell",

@@ -16,6 +16,12 @@ BEFORE_COLOUR = "#bdbdbd"
 """Figures before the plan, in charts."""
 BOUNDARY_COLOUR = "#444444"
 COVERAGE_COLOURS = ["#f7fbff", "#6baed6", "#08306b"]
+YEAR_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d"]
+"""One colour per year of a rollout (ColorBrewer *Dark2*), repeated past seven years."""
+FREQUENCY_BREAKS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.0)
+FREQUENCY_COLOURS = ["#fee0d2", "#fc9272", "#de2d26", "#a50f15", "#3f007d"]
+"""How often robustness draws chose a site: over 0–25 %, 25–50 %, 50–75 %, 75 % up to (not
+including) 100 %, and every draw."""
 """Share of people covered per locality: stops of a linear scale from 0 to the highest share."""
 
 

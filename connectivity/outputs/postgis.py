@@ -23,7 +23,7 @@ import geopandas as gpd
 import pandas as pd
 
 from connectivity.errors import OutputError
-from connectivity.outputs.styles import LAYER_NAMES
+from connectivity.outputs.styles import LAYER_NAMES, STUDY_LAYER
 from connectivity.run_files import read_run_folder
 
 logger = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ def export_to_postgis(
         If the database cannot be reached, lacks PostGIS, or already has the tables (without
         ``replace``). Nothing is written then.
     """
-    manifest, layers = read_run_folder(folder, layer_names=(*LAYER_NAMES, _STYLES))
+    manifest, layers = read_run_folder(folder, layer_names=(*LAYER_NAMES, STUDY_LAYER, _STYLES))
     schema = schema or default_schema(folder)
     styles = layers.pop(_STYLES, None)
     engine = _engine(url)

@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from connectivity.evaluation import gini
 from connectivity.outputs.i18n import Language, coverage_notes, format_number, label
 from connectivity.outputs.palette import BEFORE_COLOUR, SITE_COLOUR
 from connectivity.outputs.safety import escape_html, plain_text
@@ -33,24 +34,6 @@ _esc = escape_html
 
 
 _num = format_number
-
-
-def gini(values: np.ndarray, weights: np.ndarray) -> float:
-    """Gini coefficient of ``values`` over units weighted by ``weights`` (0 = equal).
-
-    Examples
-    --------
-    >>> round(gini(np.array([1.0, 1.0]), np.array([1.0, 1.0])), 6)
-    0.0
-    """
-    order = np.argsort(values, kind="stable")
-    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
-    if w.sum() <= 0 or (v * w).sum() <= 0:
-        return 0.0
-    cum_w = np.concatenate([[0.0], np.cumsum(w) / w.sum()])
-    cum_vw = np.concatenate([[0.0], np.cumsum(v * w) / (v * w).sum()])
-    area = np.sum((cum_w[1:] - cum_w[:-1]) * (cum_vw[1:] + cum_vw[:-1]) / 2)
-    return float(1 - 2 * area)
 
 
 def _png(fig: plt.Figure) -> str:
@@ -118,9 +101,18 @@ def _lorenz_chart(summary: pd.DataFrame, language: Language) -> tuple[str, float
 
 @plain_text()
 def write_report(
-    results: Results, path: Path, *, summary: pd.DataFrame, map_png: Path, language: Language = "es"
+    results: Results,
+    path: Path,
+    *,
+    summary: pd.DataFrame,
+    map_png: Path,
+    language: Language = "es",
+    extra_html: str = "",
 ) -> None:
-    """Write ``report.html`` (self-contained) from a run and its published summary table."""
+    """Write ``report.html`` (self-contained) from a run and its published summary table.
+
+    ``extra_html`` (already escaped, e.g. a study's section) goes after the map.
+    """
     s = results.scenario
     figures = results.summary
     coverage_png = _coverage_chart(summary, language)
@@ -233,6 +225,7 @@ img {{ max-width: 100%; }} .charts {{ display: flex; flex-wrap: wrap; gap: 12px;
 </div>
 <h2>{_esc(_t("map", language))}</h2>
 <img alt="{_esc(_t("map", language))}" src="data:image/png;base64,{map_b64}">
+{extra_html}
 <h2>{_esc(_t("method", language))}</h2><p>{_esc(method)}</p>
 <h2>{_esc(_t("sources", language))}</h2><p>{_esc(_t("sources_text", language, files=files))}</p>
 </body></html>

@@ -22,8 +22,11 @@ from connectivity.outputs.palette import (
     BOUNDARY_COLOUR,
     CANDIDATE_COLOUR,
     DENSITY_COLOURS,
+    FREQUENCY_BREAKS,
+    FREQUENCY_COLOURS,
     SITE_COLOUR,
     WIFI_COLOUR,
+    YEAR_COLOURS,
     rgba,
 )
 
@@ -235,6 +238,31 @@ LAYER_NAMES: tuple[str, ...] = (
     "selected_sites",
 )
 """The layers every run writes to its GeoPackage (besides ``layer_styles``)."""
+STUDY_LAYER = "study_sites"
+"""The layer a study adds (``connectivity study``)."""
+
+
+def study_style(years: list[str], by_frequency: bool, language: Language) -> tuple[str, str]:
+    """Return the ``study_sites`` style: by selection frequency, else by the opening year.
+
+    Sites are labelled with the year they open (when the study has phases).
+    """
+    labeling = _labels("phase", 7) if years else None
+    if by_frequency:
+        edges = [-0.5, *FREQUENCY_BREAKS[1:4], 0.999999, 1.5]
+        names = ["0–25 %", "25–50 %", "50–75 %", "75–100 %", "100 %"]
+        symbols = [_marker(str(i), rgba(c), 1.6 + 0.6 * i) for i, c in enumerate(FREQUENCY_COLOURS)]
+        renderer = _graduated("selection_frequency", edges, names, symbols)
+        return label("study_robustness", language), _document(renderer, labeling)
+    if years:
+        edges = [0.5 + i for i in range(len(years) + 1)]
+        symbols = [
+            _marker(str(i), rgba(YEAR_COLOURS[i % len(YEAR_COLOURS)]), 2.4)
+            for i in range(len(years))
+        ]
+        renderer = _graduated("phase_order", edges, list(years), symbols)
+        return label("study_phases", language), _document(renderer, labeling)
+    return label("study_title", language), _document(_single(_marker("0", rgba(SITE_COLOUR), 2.4)))
 
 
 def layer_styles_table(
@@ -242,9 +270,13 @@ def layer_styles_table(
     classes: MapClasses,
     language: Language,
     geometry_column: str = "geom",
+    extra: dict[str, tuple[str, str]] | None = None,
 ) -> pd.DataFrame:
-    """Return the rows of the ``layer_styles`` table for the given layers."""
-    styles = layer_styles(classes, language)
+    """Return the rows of the ``layer_styles`` table for the given layers.
+
+    ``extra``: styles of further layers (a study's), by layer name.
+    """
+    styles = {**layer_styles(classes, language), **(extra or {})}
     rows = [
         {
             "f_table_catalog": "",

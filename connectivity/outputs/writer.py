@@ -13,7 +13,7 @@ import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -26,6 +26,9 @@ from connectivity.outputs.folder import RUN_FORMAT, atomic_folder, folder_files
 from connectivity.outputs.published import Published, published
 from connectivity.outputs.safety import write_csv
 from connectivity.results import Results
+
+if TYPE_CHECKING:
+    from connectivity.study.results import StudyResults
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +49,11 @@ OUTPUT_FILES = [
 
 
 def write_outputs(
-    results: Results, out_dir: Path, *, progress: Callable[[str, int], Any] | None = None
+    results: Results,
+    out_dir: Path,
+    *,
+    progress: Callable[[str, int], Any] | None = None,
+    study: StudyResults | None = None,
 ) -> list[Path]:
     """Write every output of a run into ``out_dir``, all or nothing.
 
@@ -60,6 +67,9 @@ def write_outputs(
         complete, and keeps its permissions.
     progress
         Optional progress-bar factory.
+    study
+        A study of the scenario (:func:`connectivity.study.run_study`): its files join the
+        run's, its section the report and its layer (``study_sites``) the GeoPackage.
 
     Returns
     -------
@@ -75,8 +85,8 @@ def write_outputs(
     out = Path(out_dir).expanduser().resolve()
     current = ["the first file"]
     with atomic_folder(out, doing=current) as tmp:
-        _write_all(results, tmp, progress, current)
-    names = output_files(results)
+        _write_all(results, tmp, progress, current, study)
+    names = output_files(results, study)
     logger.info("outputs: %d files in %s", len(names), out)
     return [out / name for name in names]
 
@@ -86,6 +96,7 @@ def _write_all(
     folder: Path,
     progress: Callable[[str, int], Any] | None,
     current: list[str],
+    study: StudyResults | None = None,
 ) -> None:
     from connectivity.outputs import figures, report, webmap
     from connectivity.outputs.classes import map_classes
@@ -94,7 +105,7 @@ def _write_all(
     from connectivity.outputs.workbook import write_workbook
 
     language = results.scenario.output.language
-    bar = progress("writing outputs", len(output_files(results))) if progress else None
+    bar = progress("writing outputs", len(output_files(results, study))) if progress else None
     seconds: dict[str, float] = {}
 
     def step(name: str, func: Callable[[], object]) -> None:
@@ -109,6 +120,12 @@ def _write_all(
     hashes = {p: file_sha256(p) for p in results.input_files}  # once, for gpkg and run.json
     crs = results.scenario.output.crs
     layers = {name: layer.to_crs(crs) for name, layer in pub.layers.items()}
+    study_html = ""
+    if study is not None:
+        from connectivity.outputs.study import study_layer
+        from connectivity.outputs.styles import STUDY_LAYER
+
+        layers[STUDY_LAYER] = study_layer(results, study)
     facts = {
         "connectivity_version": __version__,
         "scenario": results.scenario.name,
@@ -118,7 +135,13 @@ def _write_all(
         "manifest": "run.json beside this file",
     }
     classes = map_classes(results, pub)
-    styles = layer_styles_table(list(layers), classes, language)
+    extra_styles = None
+    if study is not None:
+        from connectivity.outputs.styles import STUDY_LAYER, study_style
+
+        by_frequency = study.frequency is not None
+        extra_styles = {STUDY_LAYER: study_style(study.years, by_frequency, language)}
+    styles = layer_styles_table(list(layers), classes, language, extra=extra_styles)
     step(
         "connectivity.gpkg",
         lambda: write_geopackage(
@@ -145,6 +168,13 @@ def _write_all(
         lambda: figures.write_overview_png(results, folder / "map.png", language=language),
     )
     step("atlas", lambda: figures.write_atlas(results, folder / "atlas", language=language))
+    if study is not None:
+        from connectivity.outputs.study import study_files, study_section, write_study_files
+
+        step("study.csv", lambda: write_study_files(results, study, folder))
+        if bar is not None:  # one step writes every study file
+            bar.update(len(study_files(study)) - 1)
+        study_html = study_section(study, folder, language)
     step(
         "report.html",
         lambda: report.write_report(
@@ -153,6 +183,7 @@ def _write_all(
             summary=pub.summary,
             map_png=folder / "map.png",
             language=language,
+            extra_html=study_html,
         ),
     )
     step("plan.kmz", lambda: write_kmz(results, pub, classes, folder / "plan.kmz"))
@@ -161,16 +192,20 @@ def _write_all(
         step(f"{name}.csv", functools.partial(_csv, table, folder / f"{name}.csv"))
     if _writes_raster(results):
         step("signal_dbm.tif", lambda: _signal_raster(results, folder / "signal_dbm.tif"))
-    step("run.json", lambda: write_manifest(results, folder, seconds, pub, hashes))
+    step("run.json", lambda: write_manifest(results, folder, seconds, pub, hashes, study))
     if bar is not None:
         bar.close()
 
 
-def output_files(results: Results) -> list[str]:
+def output_files(results: Results, study: StudyResults | None = None) -> list[str]:
     """Names of the files a run writes (comparison tables only when the scenario makes them)."""
     extra = [f"{name}.csv" for name in results.tables]
     if _writes_raster(results):
         extra.append("signal_dbm.tif")
+    if study is not None:
+        from connectivity.outputs.study import study_files
+
+        extra += study_files(study)
     return [*OUTPUT_FILES[:-1], *extra, OUTPUT_FILES[-1]]
 
 
@@ -345,6 +380,7 @@ def write_manifest(
     output_seconds: dict[str, float],
     pub: Published,
     hashes: dict[Path, str],
+    study: StudyResults | None = None,
 ) -> None:
     """Write ``run.json``: version, scenario, input checksums, counts, timings, outputs."""
     s = results.scenario
@@ -387,10 +423,18 @@ def write_manifest(
             "personal_data": "none read or written: inputs are aggregates (census sectors, "
             "public sites)",
         },
-        "outputs": output_files(results),
+        "outputs": output_files(results, study),
         "files": sorted([*folder_files(folder), "run.json"]),
         "missing_values": [m.to_dict() for m in results.missing_values],
         "discretisation": results.discretisation,
+        "study": None
+        if study is None
+        else {
+            "kinds": study.spec.kinds,
+            "plans": len(study.table()),
+            "files": ["study.csv", "study.json"],
+            "engine": study.engine.to_dict() if study.engine else None,
+        },
         "environment": {
             "python": platform.python_version(),
             "platform": platform.platform(),
