@@ -10,7 +10,7 @@ localities, sites and the whole territory agree with each other and with the opt
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import geopandas as gpd
@@ -75,17 +75,37 @@ def rank_effects(
         if half were covered before the plan).
     """
     coverage = existing.astype(float).copy()
-    cell_people = points.per_cell(points.population * coverage, n_cells)
+
+    def changes() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for site in ranking.sites:
+            lo, hi = matrix.indptr[site], matrix.indptr[site + 1]
+            idx = matrix.indices[lo:hi]
+            old = coverage[idx]
+            coverage[idx] = np.minimum(1.0, old + matrix.data[lo:hi])
+            yield idx, coverage[idx] - old
+
+    return effects_of_changes(points, changes(), existing, n_cells, cell_population)
+
+
+def effects_of_changes(
+    points: DemandPoints,
+    changes: Iterable[tuple[np.ndarray, np.ndarray]],
+    existing: np.ndarray,
+    n_cells: int,
+    cell_population: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`rank_effects`, from each rank's change of coverage at some points.
+
+    ``changes`` gives, rank by rank, the points whose coverage (0–1) the site changed and by
+    how much (a capacitated plan may move some demand to another site: a change can be below 0).
+    """
+    cell_people = points.per_cell(points.population * existing, n_cells)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = cell_people >= MAJORITY * cell_population
     by_rank = np.zeros(n_cells, dtype=np.int64)
     new_people = []
-    for rank, site in enumerate(ranking.sites, start=1):
-        lo, hi = matrix.indptr[site], matrix.indptr[site + 1]
-        idx = matrix.indices[lo:hi]
-        old = coverage[idx]
-        coverage[idx] = np.minimum(1.0, old + matrix.data[lo:hi])
-        rise = points.population[idx] * (coverage[idx] - old)
+    for rank, (idx, delta) in enumerate(changes, start=1):
+        rise = points.population[idx] * delta
         new_people.append(float(rise.sum()))
         touched = np.unique(points.cell[idx])
         np.add.at(cell_people, points.cell[idx], rise)
@@ -104,11 +124,27 @@ def selected_table(
     *,
     weight_before: float,
     total_weight: float,
+    capacity_users: np.ndarray | None = None,
+    served_users: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
-    """Return the chosen sites in rank order with their gains (metric CRS, lon/lat columns)."""
+    """Return the chosen sites in rank order with their gains (metric CRS, lon/lat columns).
+
+    Also each site's money (``capex``, ``opex_per_year``, ``tco``, ``npc``, ``per_year`` and
+    its ``backhaul``; empty without a money section) and, for a capacitated plan, its
+    ``capacity_users`` and ``served_users`` (simultaneous users).
+    """
     cumulative = weight_before + np.cumsum(ranking.gains)
     sel = cand.iloc[ranking.sites].reset_index(drop=True)
     lonlat = sel.geometry.to_crs("EPSG:4326")
+    n = len(sel)
+
+    def column(name: str, fill: Any = np.nan) -> np.ndarray:
+        return sel[name].to_numpy() if name in sel.columns else np.full(n, fill, dtype=object)
+
+    money = {
+        name: column(name).astype(float)
+        for name in ("capex", "opex_per_year", "tco", "npc", "per_year")
+    }
     return gpd.GeoDataFrame(
         {
             "rank": np.arange(1, len(sel) + 1),
@@ -123,6 +159,10 @@ def selected_table(
             "new_people_covered": new_people,
             "new_priority_weight": ranking.gains,
             "cumulative_coverage_pct": 100.0 * cumulative / total_weight if total_weight else 0.0,
+            **money,
+            "backhaul": column("backhaul", None),
+            "capacity_users": np.full(n, np.nan) if capacity_users is None else capacity_users,
+            "served_users": np.full(n, np.nan) if served_users is None else served_users,
         },
         geometry=sel.geometry.to_numpy(),
         crs=cand.crs,

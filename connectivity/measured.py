@@ -159,3 +159,54 @@ def override(modelled: np.ndarray, sources: list[MeasuredCells]) -> tuple[np.nda
         quality[where] = measured.quality[where]
         source[where] = i
     return quality, source
+
+
+def place_codes(values: pd.Series, width: int = 0) -> pd.Series:
+    """Return codes as text: ``11001008.0`` and ``"11001008"`` alike, left-padded with zeros.
+
+    Codes read as numbers lose their leading zeros (``05001001`` became ``5001001.0``);
+    ``width`` pads them back.
+    """
+    text = values.astype("string").str.strip()
+    numeric = pd.to_numeric(text, errors="coerce")
+    whole = numeric.notna() & (numeric == numeric.round())
+    text = text.where(~whole, numeric.round().astype("Int64").astype("string"))
+    return text.str.zfill(width) if width else text
+
+
+def quality_by_place(
+    table: pd.DataFrame,
+    *,
+    place_column: str,
+    period_columns: list[str],
+    good_columns: list[str],
+    basic_columns: list[str],
+    available: str = "S",
+) -> pd.Series:
+    """Return each place's measured quality (1 good, 0.5 basic, 0 none) in its latest period.
+
+    A place is ``good`` when any row of its latest period (any operator) marks a good
+    technology as ``available``, else ``basic`` when one marks a basic one.
+    """
+    frame = table.copy()
+    frame["_code"] = place_codes(frame[place_column])
+    frame = frame[frame["_code"].notna() & (frame["_code"] != "0")]
+    if period_columns:
+        periods = frame[period_columns].apply(pd.to_numeric, errors="coerce")
+        key = list(periods.itertuples(index=False, name=None))
+        frame["_period"] = key
+        latest = frame.groupby("_code")["_period"].transform("max")
+        frame = frame[frame["_period"] == latest]
+
+    def marked(columns: list[str]) -> pd.Series:
+        if not columns:
+            return pd.Series(False, index=frame.index)
+        flags = frame[columns].astype("string").apply(lambda c: c.str.strip().str.upper())
+        return (flags == available.upper()).any(axis=1)
+
+    good = marked(good_columns).groupby(frame["_code"]).any()
+    basic = marked(basic_columns).groupby(frame["_code"]).any()
+    return pd.Series(
+        np.where(good, QUALITY["good"], np.where(basic, QUALITY["basic"], QUALITY["none"])),
+        index=good.index,
+    )

@@ -28,6 +28,7 @@ from connectivity.scenario import (
     RadioSpec,
     TransmitterLayerSpec,
 )
+from connectivity.sites import SITE_COLUMNS
 from connectivity.territory import Territory, assign_area
 
 logger = logging.getLogger(__name__)
@@ -224,7 +225,7 @@ def propose_towers(
         use &= cells["rural"].to_numpy(dtype=bool)
     xy, w = centres[use], gap[use]
     k = min(spec.count, len(xy))
-    columns = ["site_id", "name", "type", "area_code", "area_name", "cost"]
+    columns = SITE_COLUMNS[:-1]
     if k == 0:
         logger.warning("new towers: no uncovered demand to place towers on")
         return gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry", crs=cells.crs)
@@ -244,6 +245,9 @@ def propose_towers(
             "area_code": territory.areas["area_code"].to_numpy()[area],
             "area_name": territory.areas["area_name"].to_numpy()[area],
             "cost": float(spec.cost),
+            "site_capex": np.nan if spec.capex is None else float(spec.capex),
+            "site_opex_per_year": np.nan if spec.opex_per_year is None else spec.opex_per_year,
+            "capacity_users": np.nan,  # a tower's capacity is not modelled
         },
         geometry=gpd.points_from_xy(sites[:, 0], sites[:, 1]),
         crs=cells.crs,

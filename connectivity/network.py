@@ -185,3 +185,42 @@ def walking_coverage(
         max_snap_m,
     )
     return matrix
+
+
+def route_lengths(
+    graph: nx.MultiDiGraph,
+    sources_xy: np.ndarray,
+    targets_xy: np.ndarray,
+    *,
+    limit_m: float,
+    max_snap_m: float = 150.0,
+) -> np.ndarray:
+    """Return, for each target, the shortest route along the streets from any source (metres).
+
+    A route is the source's snap distance to its nearest street node, the shortest path (streets
+    both ways) and the target's snap distance. Infinite where no source is within ``limit_m``
+    or either end lies farther than ``max_snap_m`` from a street.
+    """
+    out = np.full(len(targets_xy), np.inf)
+    if not len(sources_xy) or not len(targets_xy) or graph.number_of_nodes() == 0:
+        return out
+    adj, nodes = _adjacency(graph)
+    node_xy = np.array([[graph.nodes[n]["x"], graph.nodes[n]["y"]] for n in nodes])
+    tree = cKDTree(node_xy)
+    src_snap, src_node = tree.query(sources_xy)
+    dst_snap, dst_node = tree.query(targets_xy)
+    ok = src_snap <= max_snap_m
+    if not ok.any():
+        return out
+    # one extra node joined to each source's street node by its snap distance: one Dijkstra
+    n = adj.shape[0]
+    extra = sparse.csr_array(
+        (np.maximum(src_snap[ok], 1e-3), (np.full(int(ok.sum()), n), src_node[ok])),
+        shape=(n + 1, n + 1),
+    )
+    grown = sparse.csr_array(sparse.block_diag([adj, sparse.csr_array((1, 1))]) + extra)
+    dist = dijkstra(grown, directed=False, indices=n, limit=limit_m)
+    total = dist[dst_node] + dst_snap
+    reach = (dst_snap <= max_snap_m) & (total <= limit_m)
+    out[reach] = total[reach]
+    return out

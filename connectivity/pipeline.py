@@ -2,18 +2,15 @@
 
 :func:`run_scenario` reads as its stages: territory, demand, existing coverage, mobile
 coverage, candidates, coverage, optimise, evaluation and gaps. Each stage is a function of what
-the earlier ones made; only the reading of layers (through :class:`_Inputs`) touches files.
+the earlier ones made; only the reading of layers (through :class:`Inputs`) touches files.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
@@ -23,31 +20,29 @@ import shapely
 from scipy import sparse
 
 from connectivity import (
+    capacity_plan,
     coverage,
     demand,
     gaps,
     grid,
-    measured,
     mobile,
+    mobile_inputs,
     network,
     planning,
-    propagation,
     sites,
     territory,
     workload,
 )
-from connectivity.columns import TABLE_SUFFIXES, LoadReport, read_table, to_number
+from connectivity.costing.stage import costed_candidates
 from connectivity.errors import LayerError, ScenarioError
-from connectivity.files import layer_files
 from connectivity.layers import (
     count_rows,
     geometry_summary,
-    read_dem,
-    read_layer,
     read_osm_features,
 )
+from connectivity.reading import Inputs, Stages
 from connectivity.results import Results
-from connectivity.scenario import LayerSpec, MeasuredSpec, MobileSpec, Scenario
+from connectivity.scenario import Scenario
 
 logger = logging.getLogger(__name__)
 
@@ -63,54 +58,6 @@ __all__ = [
 ProgressFactory = Callable[[str, int], Any]
 """Makes a progress bar: called with a label and a total, returns an object with
 ``update(n)`` and ``close()`` (a ``tqdm`` bar fits)."""
-
-
-class _Stages:
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        self.seconds[name] = round(time.perf_counter() - start, 3)
-        logger.info("stage %s done in %.2f s", name, self.seconds[name])
-
-
-@dataclass
-class _Inputs:
-    """Reads the scenario's layers, keeping what each read cleaned and every file read."""
-
-    scenario: Scenario
-    strict: bool
-    reports: list[LoadReport] = field(default_factory=list)
-    files: list[Path] = field(default_factory=list)
-    left_out: shapely.Geometry | None = None
-
-    @property
-    def metric(self) -> str:
-        return self.scenario.territory.metric_crs
-
-    def layer(self, spec: LayerSpec, role: str, **kwargs: Any) -> gpd.GeoDataFrame:
-        return self.layer_with_report(spec, role, **kwargs)[0]
-
-    def layer_with_report(
-        self, spec: LayerSpec, role: str, **kwargs: Any
-    ) -> tuple[gpd.GeoDataFrame, LoadReport]:
-        if "clip_to" in kwargs and self.left_out is not None:
-            kwargs["left_out"] = self.left_out
-        gdf, report = read_layer(
-            spec, role=role, metric_crs=self.metric, strict=self.strict, **kwargs
-        )
-        self.reports.append(report)
-        self.files.extend(layer_files(spec))
-        return gdf, report
-
-    def table(self, spec: LayerSpec, role: str, expected: list[str]) -> pd.DataFrame:
-        frame, report = read_table(spec, role=role, strict=self.strict, expected=expected)
-        self.reports.append(report)
-        self.files.extend(layer_files(spec))
-        return frame
 
 
 @dataclass
@@ -132,8 +79,8 @@ class PlanInputs:
     existing: planning.Existing
     candidates: gpd.GeoDataFrame
     reach: planning.Reach
-    inputs: _Inputs
-    stages: _Stages
+    inputs: Inputs
+    stages: Stages
 
     @property
     def grid(self) -> grid.DemandGrid:
@@ -152,8 +99,8 @@ def plan_inputs(
         As :func:`run_scenario`.
     """
     limit = max_memory_bytes or workload.default_memory_limit_bytes()
-    stages = _Stages()
-    inputs = _Inputs(scenario, strict)
+    stages = Stages()
+    inputs = Inputs(scenario, strict)
     with stages.stage("territory"):
         terr = _territory(inputs)
     with stages.stage("demand"):
@@ -162,6 +109,9 @@ def plan_inputs(
         existing = _existing(inputs, terr, dem.grid)
     with stages.stage("candidates"):
         cand = _candidates(inputs, terr, dem.grid, existing)
+    if scenario.money is not None:
+        with stages.stage("costs"):
+            cand = costed_candidates(inputs, cand, existing.wifi, terr.outline)
     with stages.stage("coverage_matrix"):
         cov = _coverage(inputs, terr, dem.grid, cand, existing, limit)
     return PlanInputs(scenario, terr, dem, existing, cand, cov, inputs, stages)
@@ -216,14 +166,32 @@ def plan_results(pre: PlanInputs, *, progress: ProgressFactory | None = None) ->
     scenario = pre.scenario
     stages, inputs, terr, dem = pre.stages, pre.inputs, pre.territory, pre.demand
     existing, cand, cov = pre.existing, pre.candidates, pre.reach
+    capacity = None
     with stages.stage("optimise"):
-        plan, tables = planning.solve_plan(scenario, cov, dem.grid, existing, cand, terr, progress)
+        if scenario.capacity is not None:
+            plan, capacity = capacity_plan.capacitated_plan(scenario, cov, dem.grid, existing, cand)
+            tables: dict[str, pd.DataFrame] = {}
+            existing = dataclasses.replace(existing, points=capacity.served_before)
+        else:
+            plan, tables = planning.solve_plan(
+                scenario, cov, dem.grid, existing, cand, terr, progress
+            )
     with stages.stage("evaluation"):
-        cells, selected, new_people = planning.judge_plan(dem.grid, cov, existing, cand, plan)
+        effects = capacity_plan.rank_effects(dem.grid, capacity) if capacity else None
+        cells, selected, new_people = planning.judge_plan(
+            dem.grid, cov, existing, cand, plan, effects=effects, capacity=capacity
+        )
         cand = cand.copy()
         cand["rank"] = 0
         cand.loc[plan.ranking.sites, "rank"] = np.arange(1, len(plan.ranking.sites) + 1)
-        check = planning.check_grid(scenario, dem.grid, existing, cand, plan, cov, new_people)
+        served = (
+            capacity_plan.served_judge(scenario, existing, cand, plan.ranking.sites)
+            if capacity
+            else None
+        )
+        check = planning.check_grid(
+            scenario, dem.grid, existing, cand, plan, cov, new_people, served=served
+        )
     with stages.stage("gaps"):
         gaps_after = planning.gaps_of(cells, dem.grid.points, plan.ranking.covered, "after")
         gaps_before = planning.gaps_of(cells, dem.grid.points, existing.points, "before")
@@ -260,6 +228,7 @@ def plan_results(pre: PlanInputs, *, progress: ProgressFactory | None = None) ->
         input_files=sorted(set(inputs.files)),
         mobile=existing.mobile,
         terrain=existing.terrain,
+        capacity=capacity,
     )
     if scenario.mobile is not None and scenario.mobile.raster and results.transmitters:
         with stages.stage("signal"):
@@ -275,7 +244,7 @@ def plan_results(pre: PlanInputs, *, progress: ProgressFactory | None = None) ->
     return results
 
 
-def _territory(inputs: _Inputs) -> territory.Territory:
+def _territory(inputs: Inputs) -> territory.Territory:
     t = inputs.scenario.territory
     bounds = inputs.layer(
         t.boundaries,
@@ -342,7 +311,7 @@ def estimate_workload(scenario: Scenario) -> tuple[workload.Workload, str]:
     return workload.with_pairs(work, pairs), settings
 
 
-def _demand(inputs: _Inputs, terr: territory.Territory, limit: int) -> _Demand:
+def _demand(inputs: Inputs, terr: territory.Territory, limit: int) -> _Demand:
     s = inputs.scenario
     d = s.demand
     layer_cols = [d.id_column] + ([d.join.key] if d.join is not None else demand.value_columns(d))
@@ -392,7 +361,7 @@ def _demand(inputs: _Inputs, terr: territory.Territory, limit: int) -> _Demand:
     return _Demand(demand_grid, missing)
 
 
-def _existing(inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid) -> planning.Existing:
+def _existing(inputs: Inputs, terr: territory.Territory, dg: grid.DemandGrid) -> planning.Existing:
     s = inputs.scenario
     e = s.existing_coverage
     points, cells = dg.points, dg.cells
@@ -420,7 +389,7 @@ def _existing(inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid) -
     mobile_cov, terrain_model = None, None
     cells_mobile = np.zeros(len(cells))
     if s.mobile is not None:
-        mobile_cov, terrain_model = _mobile(inputs, s.mobile, cells)
+        mobile_cov, terrain_model = mobile_inputs.mobile_coverage(inputs, s.mobile, cells)
         cells_mobile = mobile_cov.quality
     return planning.Existing(
         wifi=wifi,
@@ -431,49 +400,13 @@ def _existing(inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid) -
     )
 
 
-def _mobile(
-    inputs: _Inputs, mob: MobileSpec, cells: gpd.GeoDataFrame
-) -> tuple[mobile.MobileCoverage, propagation.Terrain | None]:
-    """Existing mobile coverage per published cell (radio reach is kilometres: per cell)."""
-    terrain_model = None
-    if mob.terrain is not None:
-        terrain_model = read_dem(mob.terrain, metric_crs=inputs.metric)
-        inputs.files.append(mob.terrain)
-    sources = []
-    for i, mspec in enumerate(mob.measured):
-        shapes, quality = _read_measured(mspec, f"mobile.measured[{i}]", inputs)
-        inputs.files.extend(layer_files(mspec))
-        sources.append((mspec, measured.measured_on_cells(cells, shapes, quality)))
-    transmitters: list[propagation.Transmitter] = []
-    if mob.transmitters is not None:
-        spec_t = mob.transmitters
-        points, report = inputs.layer_with_report(spec_t, "mobile.transmitters", geometry="point")
-        transmitters = mobile.transmitters_from_points(points, spec_t, mob, rows=report.file_rows)
-    calibrations = {}
-    if mob.calibration is not None:
-        cal = mob.calibration
-        samples, report = inputs.layer_with_report(cal, "mobile.calibration", geometry="point")
-        dbm = to_number(
-            samples[cal.dbm_column], path=cal.path, role="mobile.calibration", rows=report.file_rows
-        ).to_numpy()
-        radio = mob.radio_for(cal.technology)
-        assert radio is not None  # checked with the scenario
-        calibrations[radio.technology] = mobile.calibrate(
-            samples, dbm, transmitters, radio.technology
-        )
-    centres = grid.cell_centres(cells)
-    cov = mobile.mobile_coverage(
-        mob, cells, centres, transmitters, sources, terrain_model, calibrations
-    )
-    return cov, terrain_model
-
-
 def _candidates(
-    inputs: _Inputs, terr: territory.Territory, dg: grid.DemandGrid, existing: planning.Existing
+    inputs: Inputs, terr: territory.Territory, dg: grid.DemandGrid, existing: planning.Existing
 ) -> gpd.GeoDataFrame:
     s = inputs.scenario
     c = s.candidates
     loaded = []
+    values: list[dict[str, np.ndarray]] = []
     for i, spec in enumerate(c.layers):
         role = f"candidates.layers[{i}] ({spec.type})"
         if spec.osm_tags:
@@ -483,16 +416,21 @@ def _candidates(
             inputs.reports.append(report)
             inputs.files.append(spec.path)
             spec = dataclasses.replace(spec, name_column="name")
+            values.append(sites.layer_values(spec, points))
         else:
-            points = inputs.layer(
+            wanted = [spec.name_column, spec.capex_column, spec.opex_column, spec.capacity_column]
+            points, report = inputs.layer_with_report(
                 spec,
                 role,
                 geometry="point",
                 clip_to=terr.outline,
-                expected=[spec.name_column] if spec.name_column else [],
+                expected=[col for col in wanted if col],
             )
+            values.append(sites.layer_values(spec, points, report.file_rows))
         loaded.append((spec, points))
-    cand = sites.candidates_from_layers(loaded, terr, merge_distance_m=c.merge_distance_m)
+    cand = sites.candidates_from_layers(
+        loaded, terr, merge_distance_m=c.merge_distance_m, values=values
+    )
     mob = s.mobile
     if mob is not None and mob.new_towers is not None:
         cells = dg.cells
@@ -523,7 +461,7 @@ def _candidates(
 
 
 def _coverage(
-    inputs: _Inputs,
+    inputs: Inputs,
     terr: territory.Territory,
     dg: grid.DemandGrid,
     cand: gpd.GeoDataFrame,
@@ -574,37 +512,3 @@ def _coverage(
         matrix = sparse.csr_array(sparse.vstack([matrix, rows], format="csr"))
         straight = sparse.csr_array(sparse.vstack([straight, rows], format="csr"))
     return planning.Reach(matrix=matrix, straight=straight, streets=streets)
-
-
-def _read_measured(
-    spec: MeasuredSpec, role: str, inputs: _Inputs
-) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Read one measured source as polygons (metric CRS) with a quality per polygon."""
-    rows = None
-    if spec.kind == "speedtest" and spec.path.suffix.lower() in TABLE_SUFFIXES:
-        table = inputs.table(
-            spec, role, [spec.quadkey_column, spec.download_column, spec.tests_column or ""]
-        )
-        tiles = measured.tiles_from_quadkeys(table, spec.quadkey_column, source=str(spec.path))
-        shapes = tiles.to_crs(inputs.metric)
-    else:
-        shapes, report = inputs.layer_with_report(spec, role, geometry="polygon")
-        rows = report.file_rows
-    if spec.kind == "polygons":
-        return shapes, np.full(len(shapes), measured.QUALITY[spec.coverage_class])
-    download = to_number(
-        shapes[spec.download_column], path=spec.path, role=role, rows=rows
-    ).to_numpy()
-    if spec.speed_unit == "kbps":
-        download = download / 1000.0
-    keep = np.isfinite(download)
-    if spec.tests_column:
-        tests = to_number(
-            shapes[spec.tests_column], path=spec.path, role=role, rows=rows
-        ).to_numpy()
-        keep &= tests >= spec.min_tests
-    classes = measured.speed_class(
-        download[keep], basic_mbps=spec.basic_mbps, good_mbps=spec.good_mbps
-    )
-    quality = np.array([measured.QUALITY[c] for c in classes], dtype=float)
-    return shapes.loc[keep].reset_index(drop=True), quality

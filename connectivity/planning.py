@@ -9,6 +9,7 @@ cells' coverage, each site's people, the check on points twice as fine, and the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from scipy import sparse
 
 from connectivity import coverage, evaluation, gaps, grid, mobile, network, optimise, propagation
 from connectivity.errors import ScenarioError
+from connectivity.results import CapacityOutcome
 from connectivity.scenario import MethodSpec, Scenario
 from connectivity.territory import Territory
 
@@ -103,14 +105,23 @@ def judge_plan(
     existing: Existing,
     cand: gpd.GeoDataFrame,
     plan: optimise.Solution,
+    *,
+    effects: tuple[np.ndarray, np.ndarray] | None = None,
+    capacity: CapacityOutcome | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray]:
-    """Return the cells with their coverage, the chosen sites' table and their new people."""
+    """Return the cells with their coverage, the chosen sites' table and their new people.
+
+    ``effects``: each rank's new people and the rank that brought each cell to half, where
+    they are not the reach's (a capacitated plan); ``capacity``: what its sites serve.
+    """
     cells, points = dg.cells, dg.points
     ranking = plan.ranking
     pop_cells = cells["population"].to_numpy(dtype=float)
-    new_people, by_rank = evaluation.rank_effects(
-        points, cov.matrix, ranking, existing.points, len(cells), pop_cells
-    )
+    if effects is None:
+        effects = evaluation.rank_effects(
+            points, cov.matrix, ranking, existing.points, len(cells), pop_cells
+        )
+    new_people, by_rank = effects
     cells = evaluation.add_coverage_columns(
         cells, points, existing.points, ranking.covered, by_rank
     )
@@ -124,6 +135,8 @@ def judge_plan(
         new_people,
         weight_before=float(w @ existing.points),
         total_weight=float(w.sum()),
+        capacity_users=capacity.capacity_users if capacity is not None else None,
+        served_users=capacity.served_users if capacity is not None else None,
     )
     return cells, selected, new_people
 
@@ -136,9 +149,17 @@ def check_grid(
     plan: optimise.Solution,
     cov: Reach,
     new_people: np.ndarray,
+    *,
+    served: Callable[[grid.DemandPoints], tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, Any]:
-    """Judge the plan again on points twice as fine where point-radius reach matters."""
+    """Judge the plan again on points twice as fine where point-radius reach matters.
+
+    ``served`` (a capacitated plan): each point's share served before and after the plan on
+    given points (the split solved again there); with walking reach it is not judged again.
+    """
     c, e = scenario.candidates, scenario.existing_coverage
+    if served is not None and c.reach == "walking":
+        return {"note": "a capacitated plan with walking reach is not judged on finer points"}
     is_tower = (cand["type"] == mobile.TOWER_TYPE).to_numpy()
     chosen = plan.ranking.sites
     chosen_local = chosen[~is_tower[chosen]]
@@ -147,11 +168,23 @@ def check_grid(
     reach = c.walk_cutoff_m or c.radius_m if c.reach == "walking" else c.radius_m
     towers_chosen = chosen[is_tower[chosen]]
 
+    memo: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def split(pts: grid.DemandPoints) -> tuple[np.ndarray, np.ndarray]:
+        assert served is not None
+        if id(pts) not in memo:
+            memo[id(pts)] = served(pts)
+        return memo[id(pts)]
+
     def existing_at(pts: grid.DemandPoints) -> np.ndarray:
+        if served is not None:
+            return split(pts)[0]
         wifi = coverage.covered_by_points(pts.xy, wifi_xy, e.radius_m).astype(float)
         return np.maximum(wifi, existing.cells_mobile[pts.cell])
 
     def new_at(pts: grid.DemandPoints) -> np.ndarray:
+        if served is not None:
+            return split(pts)[1]
         if c.reach == "walking" and cov.streets is not None:
             rows = network.walking_coverage(cov.streets, all_xy[chosen_local], pts.xy, reach)
         else:

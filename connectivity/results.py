@@ -23,6 +23,44 @@ from connectivity.territory import Territory
 
 
 @dataclass
+class CapacityOutcome:
+    """What a capacitated plan serves (with a ``capacity`` section).
+
+    Attributes
+    ----------
+    take_up, concurrency
+        The scenario's shares turning people without home internet into simultaneous users.
+    capacity_users, served_users
+        Each chosen site's capacity and the users it serves, in rank order.
+    zone_capacity_users, zone_served_users_before, zone_served_users_after
+        An existing zone's capacity, and the users each serves before and after the plan.
+    served_before
+        Each analysis point's share served before the plan (0–1, mobile coverage included).
+    reach_before, reach_after
+        Each point's share within reach of an open site (or mobile coverage): what the
+        uncapacitated model would count as covered. Reach minus served is the demand left
+        unserved although in reach.
+    changes
+        Rank by rank, the points whose share served the rank's site changed, and by how much.
+    demand_users
+        Each point's simultaneous users (before mobile coverage).
+    """
+
+    take_up: float
+    concurrency: float
+    capacity_users: np.ndarray
+    served_users: np.ndarray
+    zone_capacity_users: float
+    zone_served_users_before: np.ndarray
+    zone_served_users_after: np.ndarray
+    served_before: np.ndarray
+    reach_before: np.ndarray
+    reach_after: np.ndarray
+    changes: list[tuple[np.ndarray, np.ndarray]]
+    demand_users: np.ndarray
+
+
+@dataclass
 class Results:
     """Everything a run produced, in the scenario's metric CRS.
 
@@ -78,6 +116,8 @@ class Results:
     signal
         Received power from the existing transmitters and the chosen towers on the demand
         grid (with a ``mobile`` section that asks for the raster and has a transmitter).
+    capacity
+        What a capacitated plan serves (with a ``capacity`` section).
     """
 
     scenario: Scenario
@@ -102,6 +142,7 @@ class Results:
     mobile: mobile.MobileCoverage | None = None
     terrain: propagation.Terrain | None = None
     signal: propagation.SignalRaster | None = None
+    capacity: CapacityOutcome | None = None
 
     @property
     def transmitters(self) -> list[propagation.Transmitter]:

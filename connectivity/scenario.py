@@ -22,42 +22,34 @@ import yaml
 
 from connectivity._builder import INVALID, Builder
 from connectivity._yaml import YamlLimitError, load_yaml
+from connectivity.costing.spec import BackhaulSpec, CapacitySpec, MoneySpec, costing_problems
 from connectivity.errors import ScenarioError
+from connectivity.layerspec import LayerSpec
+from connectivity.mobile_spec import (
+    CalibrationSpec,
+    MeasuredSpec,
+    MobileSpec,
+    NewTowersSpec,
+    RadioSpec,
+    TransmitterLayerSpec,
+    mobile_problems,
+)
 from connectivity.optimise import rules
-from connectivity.propagation import HATA_VALIDITY
 from connectivity.study.spec import StudySpec, study_problems
+
+__all__ = [
+    "CalibrationSpec",
+    "LayerSpec",
+    "MeasuredSpec",
+    "MobileSpec",
+    "NewTowersSpec",
+    "RadioSpec",
+    "Scenario",
+    "TransmitterLayerSpec",
+]
 
 Language = Literal["es", "en"]
 GroupKind = Literal["count", "share"]
-
-
-@dataclass(kw_only=True)
-class LayerSpec:
-    """Where one input layer lives and how to read it.
-
-    Parameters
-    ----------
-    path
-        Vector file (Shapefile, GeoJSON, GeoPackage, ...) or CSV table.
-    layer
-        Layer name inside a multi-layer file such as a GeoPackage.
-    crs
-        CRS of the coordinates when the file does not carry one (CSV default: EPSG:4326).
-    x_column, y_column
-        For CSV point layers: the columns holding x/longitude and y/latitude.
-    encoding
-        Text encoding of a CSV or a Shapefile without a ``.cpg`` (for example ``cp1252``).
-    filter
-        Keep only rows whose column equals the value (or one of a list of values).
-    """
-
-    path: Path
-    layer: str | None = None
-    crs: str | None = None
-    x_column: str | None = None
-    y_column: str | None = None
-    encoding: str | None = None
-    filter: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)
@@ -125,11 +117,15 @@ class DemandSpec:
 
 @dataclass(kw_only=True)
 class ExistingCoverageSpec:
-    """Existing public Wi-Fi: a point layer and the radius each zone serves."""
+    """Existing public Wi-Fi: a point layer, the radius each zone serves and its capacity.
+
+    ``capacity_users`` (simultaneous users per zone) is needed with a ``capacity`` section.
+    """
 
     wifi: LayerSpec | None = None
     name_column: str | None = None
     radius_m: float = 80.0
+    capacity_users: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -138,12 +134,35 @@ class CandidateLayerSpec(LayerSpec):
 
     With ``osm_tags`` (for example ``{amenity: [library, school], leisure: park}``) the path is
     an OpenStreetMap XML file and the sites are the matching features' centroids.
+
+    ``cost`` is in relative units. With a ``money`` section each site has instead a capital
+    cost ``capex`` and a yearly operating cost ``opex_per_year`` in the scenario's currency
+    (one value for the layer, or per site from ``capex_column`` / ``opex_column``); with a
+    ``capacity`` section a capacity in simultaneous users (``capacity_users`` or
+    ``capacity_column``).
     """
 
     type: str
     name_column: str | None = None
     cost: float = 1.0
     osm_tags: dict[str, Any] = field(default_factory=dict)
+    capex: float | None = None
+    opex_per_year: float | None = None
+    capacity_users: float | None = None
+    capex_column: str | None = None
+    opex_column: str | None = None
+    capacity_column: str | None = None
+
+    def money_values(self) -> dict[str, float | str | None]:
+        """Return the layer's money and capacity values (for the checks)."""
+        return {
+            "capex": self.capex,
+            "opex_per_year": self.opex_per_year,
+            "capacity_users": self.capacity_users,
+            "capex_column": self.capex_column,
+            "opex_column": self.opex_column,
+            "capacity_column": self.capacity_column,
+        }
 
 
 @dataclass(kw_only=True)
@@ -235,120 +254,6 @@ def resolve_model(*, budget: float | None, target: float | None) -> str:
 
 
 @dataclass(kw_only=True)
-class RadioSpec:
-    """A mobile radio: transmit power (EIRP), frequency, antenna heights, path-loss model.
-
-    ``model`` is ``okumura_hata`` (150–1500 MHz), ``cost231_hata`` (1500–2000 MHz),
-    ``log_distance`` (with ``exponent``) or ``free_space``. For the Hata models ``area``
-    (``urban``, ``suburban`` or ``open``) applies to receivers on rural land and
-    ``urban_area`` to the rest. A cell has ``basic`` coverage from ``basic_dbm`` and ``good``
-    coverage from ``good_dbm`` (received power).
-    """
-
-    technology: str = "4G"
-    power_dbm: float = 43.0
-    frequency_mhz: float = 850.0
-    height_m: float = 30.0
-    receiver_height_m: float = 1.5
-    model: Literal["free_space", "log_distance", "okumura_hata", "cost231_hata"] = "okumura_hata"
-    area: Literal["urban", "suburban", "open"] = "open"
-    urban_area: Literal["urban", "suburban", "open"] = "urban"
-    exponent: float = 3.0
-    max_range_m: float = 15000.0
-    basic_dbm: float = -105.0
-    good_dbm: float = -95.0
-
-
-@dataclass(kw_only=True)
-class TransmitterLayerSpec(LayerSpec):
-    """Existing transmitters (points); optional columns override the radio's power/height.
-
-    ``technology_column`` names each transmitter's technology, matched to the ``technology``
-    of ``mobile.radio`` or of one of ``mobile.radios``; without it all use ``mobile.radio``.
-    """
-
-    name_column: str | None = None
-    power_column: str | None = None
-    height_column: str | None = None
-    technology_column: str | None = None
-
-
-@dataclass(kw_only=True)
-class CalibrationSpec(LayerSpec):
-    """Measured signal samples (points with dBm) to fit the log-distance model to.
-
-    Each sample is paired with its nearest existing transmitter of ``technology`` (default:
-    ``mobile.radio``'s); the fitted exponent and intercept then replace that radio's model.
-    """
-
-    dbm_column: str
-    technology: str | None = None
-
-
-@dataclass(kw_only=True)
-class MeasuredSpec(LayerSpec):
-    """A measured coverage source: operator ``polygons`` or ``speedtest`` tiles.
-
-    Polygons all mean ``coverage_class``. Speed-test tiles come as polygons or as a table with
-    a ``quadkey_column``; their class follows from the average download speed
-    (``download_column`` in ``speed_unit``) against ``basic_mbps`` / ``good_mbps``, and tiles
-    with fewer than ``min_tests`` tests are left out.
-    """
-
-    kind: Literal["polygons", "speedtest"]
-    coverage_class: Literal["basic", "good"] = "good"
-    quadkey_column: str = "quadkey"
-    download_column: str = "avg_d_kbps"
-    tests_column: str | None = "tests"
-    speed_unit: Literal["kbps", "mbps"] = "kbps"
-    min_tests: int = 1
-    basic_mbps: float = 5.0
-    good_mbps: float = 25.0
-
-
-@dataclass(kw_only=True)
-class NewTowersSpec:
-    """Candidate tower sites proposed by clustering the demand still without coverage.
-
-    Weighted k-means (scikit-learn) puts ``count`` candidate towers at the centres of the
-    uncovered priority-weighted demand; each costs ``cost`` and is modelled with the mobile
-    ``radio``. With ``rural_only`` the towers are placed for, and credited with, rural demand
-    only: urban land is assumed to be served by the operators' networks.
-    """
-
-    count: int = 12
-    rural_only: bool = True
-    cost: float = 1.0
-    seed: int = 0
-
-
-@dataclass(kw_only=True)
-class MobileSpec:
-    """Mobile coverage: existing transmitters, measured coverage, terrain, new towers.
-
-    ``radio`` is the default radio (and the new towers'); ``radios`` adds one per further
-    technology, each with its own model and coverage thresholds. With no ``transmitters`` and
-    no ``measured`` source, existing mobile coverage is unknown and counts as none; the
-    outputs say so.
-    """
-
-    def radio_for(self, technology: str | None) -> RadioSpec | None:
-        """Return the radio of a technology (``None``: the default radio)."""
-        if technology is None:
-            return self.radio
-        return next((r for r in [self.radio, *self.radios] if r.technology == technology), None)
-
-    radio: RadioSpec = field(default_factory=RadioSpec)
-    radios: list[RadioSpec] = field(default_factory=list)
-    transmitters: TransmitterLayerSpec | None = None
-    calibration: CalibrationSpec | None = None
-    measured: list[MeasuredSpec] = field(default_factory=list)
-    terrain: Path | None = None
-    new_towers: NewTowersSpec | None = None
-    raster: bool = True
-
-
-@dataclass(kw_only=True)
 class OutputSpec:
     """Where outputs go (``<folder>/<scenario name>/``), their language, a privacy threshold.
 
@@ -375,6 +280,9 @@ class Scenario:
     existing_coverage: ExistingCoverageSpec = field(default_factory=ExistingCoverageSpec)
     mobile: MobileSpec | None = None
     output: OutputSpec = field(default_factory=OutputSpec)
+    money: MoneySpec | None = None
+    capacity: CapacitySpec | None = None
+    backhaul: BackhaulSpec | None = None
     study: StudySpec | None = None
     description: str = ""
     source: Path | None = None
@@ -483,6 +391,32 @@ def _check_values(s: Scenario) -> list[str]:
     problems: list[str] = []
     if s.study is not None:
         problems += study_problems(s.study, reach=s.candidates.reach)
+    problems += costing_problems(
+        s.money,
+        s.capacity,
+        s.backhaul,
+        layers=[
+            (f"candidates.layers[{i}]", layer.money_values())
+            for i, layer in enumerate(s.candidates.layers)
+        ],
+        existing_capacity=s.existing_coverage.capacity_users,
+        has_wifi=s.existing_coverage.wifi is not None,
+    )
+    towers = s.mobile.new_towers if s.mobile is not None else None
+    if s.money is not None and towers is not None and towers.capex is None:
+        problems.append("mobile.new_towers.capex: money is on for this scenario; give the capex")
+    if s.capacity is not None and s.method.resolved_model == "set_covering":
+        problems.append(
+            "capacity: plans with capacity choose sites or spend a budget, not a target"
+        )
+    if s.capacity is not None and s.study is not None:
+        problems.append("study: studies of capacitated plans are not supported yet; drop one")
+    if s.capacity is not None and towers is not None:
+        problems.append("capacity: new towers are not capacitated; plan them without capacity")
+    if s.capacity is not None and s.method.constraints.any_floor:
+        problems.append(
+            "capacity: equity floors and caps are not supported with capacity yet; drop one"
+        )
 
     def positive(key: str, value: float | None) -> None:
         if value is not None and not value > 0:
@@ -532,7 +466,7 @@ def _check_values(s: Scenario) -> list[str]:
     if not s.candidates.layers and not (s.mobile and s.mobile.new_towers):
         problems.append("candidates.layers: name at least one candidate layer")
     if s.mobile is not None:
-        problems += _check_mobile(s.mobile)
+        problems += mobile_problems(s.mobile)
     for i, layer in enumerate(s.candidates.layers):
         non_negative(f"candidates.layers[{i}].cost", layer.cost)
     m = s.method
@@ -563,64 +497,4 @@ def _check_values(s: Scenario) -> list[str]:
         value = getattr(c, key)
         if not 0 <= value <= 1:
             problems.append(f"method.constraints.{key}: must be a share in [0, 1], got {value}")
-    return problems
-
-
-def _check_mobile(mobile: MobileSpec) -> list[str]:
-    problems: list[str] = []
-    techs = [r.technology for r in [mobile.radio, *mobile.radios]]
-    repeated = sorted({t for t in techs if techs.count(t) > 1})
-    if repeated:
-        problems.append(f"mobile.radios: technology {', '.join(repeated)} is given twice")
-    for i, radio in enumerate([mobile.radio, *mobile.radios]):
-        problems += _check_radio(radio, "mobile.radio" if i == 0 else f"mobile.radios[{i - 1}]")
-    cal = mobile.calibration
-    if cal is not None:
-        if mobile.transmitters is None:
-            problems.append("mobile.calibration: needs mobile.transmitters to measure from")
-        if mobile.radio_for(cal.technology) is None:
-            problems.append(f"mobile.calibration.technology: no radio for {cal.technology!r}")
-    for i, m in enumerate(mobile.measured):
-        if m.good_mbps < m.basic_mbps:
-            problems.append(f"mobile.measured[{i}].good_mbps must not be below basic_mbps")
-    if mobile.new_towers is not None and mobile.new_towers.count < 1:
-        problems.append(
-            f"mobile.new_towers.count: must be at least 1, got {mobile.new_towers.count}"
-        )
-    return problems
-
-
-def _check_radio(r: RadioSpec, key: str) -> list[str]:
-    problems: list[str] = []
-    for name in ("frequency_mhz", "height_m", "receiver_height_m", "max_range_m", "exponent"):
-        value = getattr(r, name)
-        if not value > 0:
-            problems.append(f"{key}.{name}: must be greater than 0, got {value}")
-    if r.good_dbm < r.basic_dbm:
-        problems.append(
-            f"{key}.good_dbm ({r.good_dbm}) must not be below basic_dbm ({r.basic_dbm})"
-        )
-    validity = HATA_VALIDITY.get(r.model)
-    if validity is not None:
-        for name, value, (low, high), what, unit in (
-            ("frequency_mhz", r.frequency_mhz, validity.frequency_mhz, "range", "MHz"),
-            ("height_m", r.height_m, validity.base_height_m, "base antenna range", "m"),
-            (
-                "receiver_height_m",
-                r.receiver_height_m,
-                validity.mobile_height_m,
-                "mobile antenna range",
-                "m",
-            ),
-        ):
-            if not low <= value <= high:
-                problems.append(
-                    f"{key}.{name}: {value:g} {unit} is outside {r.model}'s {what} "
-                    f"[{low:g}, {high:g}] {unit}"
-                )
-        far = validity.distance_m[1]
-        if r.max_range_m > far:
-            problems.append(
-                f"{key}.max_range_m: {r.max_range_m:g} m is beyond {r.model}'s {far / 1000:g} km"
-            )
     return problems

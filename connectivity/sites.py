@@ -12,12 +12,68 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from connectivity.columns import to_number
+from connectivity.errors import LayerError
 from connectivity.scenario import CandidateLayerSpec
 from connectivity.territory import Territory, assign_area
 
 logger = logging.getLogger(__name__)
 
-SITE_COLUMNS = ["site_id", "name", "type", "area_code", "area_name", "cost", "geometry"]
+SITE_COLUMNS = [
+    "site_id",
+    "name",
+    "type",
+    "area_code",
+    "area_name",
+    "cost",
+    "site_capex",
+    "site_opex_per_year",
+    "capacity_users",
+    "geometry",
+]
+"""The candidate table's columns: ``site_capex``, ``site_opex_per_year`` (money, in the
+scenario's currency) and ``capacity_users`` (simultaneous users) are NaN where not given."""
+
+
+def layer_values(
+    spec: CandidateLayerSpec, gdf: gpd.GeoDataFrame, rows: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Return each site's capex, opex per year and capacity: the layer's value or column.
+
+    Raises
+    ------
+    LayerError
+        A per-site column with a blank, non-numeric or negative value (or a capacity of 0),
+        naming the file, column and rows (counted from 1 after the header).
+    """
+    out = {}
+    for name, value, column in (
+        ("site_capex", spec.capex, spec.capex_column),
+        ("site_opex_per_year", spec.opex_per_year, spec.opex_column),
+        ("capacity_users", spec.capacity_users, spec.capacity_column),
+    ):
+        if column is None:
+            out[name] = np.full(len(gdf), np.nan if value is None else float(value))
+            continue
+        if column not in gdf.columns:
+            raise LayerError(f"{spec.path}: column '{column}' not found")
+        numbers = to_number(
+            gdf[column], path=spec.path, role=f"candidates ({spec.type})", rows=rows
+        )
+        values = numbers.to_numpy(dtype=float)
+        low = 0.0 if name != "capacity_users" else 1e-12
+        bad = ~np.isfinite(values) | (values < low)
+        if bad.any():
+            where = (np.arange(1, len(values) + 1) if rows is None else np.asarray(rows))[bad]
+            shown = ", ".join(str(int(r)) for r in where[:5])
+            more = f" and {bad.sum() - 5} more" if bad.sum() > 5 else ""
+            what = "above 0" if name == "capacity_users" else "0 or more"
+            raise LayerError(
+                f"{spec.path}: column '{column}' must hold a number {what} on every row; "
+                f"blank, negative or zero at rows {shown}{more}"
+            )
+        out[name] = values
+    return out
 
 
 def candidates_from_layers(
@@ -25,6 +81,7 @@ def candidates_from_layers(
     territory: Territory,
     *,
     merge_distance_m: float = 5.0,
+    values: Sequence[dict[str, np.ndarray]] | None = None,
 ) -> gpd.GeoDataFrame:
     """Combine point layers into one table of candidate sites.
 
@@ -45,11 +102,14 @@ def candidates_from_layers(
         Areas that sites are assigned to.
     merge_distance_m
         Sites closer than this merge.
+    values
+        Per layer, each site's money and capacity (:func:`layer_values`); default: the
+        layers' own values.
 
     Returns
     -------
     GeoDataFrame
-        Columns ``site_id``, ``name``, ``type``, ``area_code``, ``area_name``, ``cost``, geometry.
+        The columns of :data:`SITE_COLUMNS`.
     """
     frames = []
     for layer_index, (spec, gdf) in enumerate(layers):
@@ -58,6 +118,7 @@ def candidates_from_layers(
         else:
             names = pd.Series([""] * len(gdf), dtype="string")
         n = np.arange(1, len(gdf) + 1)
+        money = values[layer_index] if values is not None else layer_values(spec, gdf)
         names = names.to_numpy(dtype=object)
         names = np.where(names == "", [f"{spec.type} {i}" for i in n], names)
         frames.append(
@@ -67,6 +128,7 @@ def candidates_from_layers(
                     "name": names,
                     "type": spec.type,
                     "cost": float(spec.cost),
+                    **money,
                     "_layer": layer_index,
                 },
                 geometry=gdf.geometry.to_numpy(),

@@ -443,3 +443,39 @@ def pdlp_relaxation(
         return None
     # HiGHS minimises -w y subject to y - q x <= 0: those rows' duals are <= 0
     return values, np.clip(-duals, 0.0, prepared.merged.weights)
+
+
+def solve_arrays(
+    c: np.ndarray,
+    matrix: sparse.csr_array,
+    row_lo: np.ndarray,
+    row_hi: np.ndarray,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    integrality: np.ndarray,
+    *,
+    time_limit_s: float | None,
+    mip_gap: float = 1e-4,
+    start: np.ndarray | None = None,
+    policy: Policy = DEFAULT_POLICY,
+) -> HighsRun:
+    """Minimise ``c @ x`` over ``row_lo <= matrix @ x <= row_hi`` and the bounds.
+
+    A MILP if any ``integrality``: for models other than the coverage MILP (the capacitated
+    one). Its progress log reads the negated objective as the value found (a maximisation).
+    """
+    model = Milp(
+        c=c,
+        matrix=matrix,
+        row_lo=row_lo,
+        row_hi=row_hi,
+        lb=lb,
+        ub=ub,
+        integrality=integrality,
+        q=sparse.csr_array((0, 0)),
+        n_sites=int(np.count_nonzero(integrality)),
+        base=0.0,
+        minimise_cost=False,
+        weighted_rows=True,
+    )
+    return run_highs(model, time_limit_s=time_limit_s, mip_gap=mip_gap, start=start, policy=policy)

@@ -57,6 +57,46 @@ LABELS: dict[str, dict[str, str]] = {
         "es": "% de la población con Wi-Fi público (después)",
         "en": "% of people with public Wi-Fi (after)",
     },
+    "capex": {"es": "Inversión (capex)", "en": "Capital cost (capex)"},
+    "opex": {"es": "Operación por año", "en": "Operating cost per year"},
+    "tco": {"es": "Costo total de propiedad", "en": "Total cost of ownership"},
+    "npc": {"es": "Costo presente neto", "en": "Net present cost"},
+    "npc_per_person": {
+        "es": "Costo presente neto por persona nueva con cobertura",
+        "en": "Net present cost per person newly covered",
+    },
+    "backhaul": {"es": "Conexión a internet", "en": "Backhaul"},
+    "served_of_capacity": {
+        "es": "Usuarios simultáneos atendidos / capacidad",
+        "en": "Simultaneous users served / capacity",
+    },
+    "unserved_in_reach": {
+        "es": "Personas al alcance sin atender por capacidad",
+        "en": "People in reach left unserved for lack of capacity",
+    },
+    "money_title": {"es": "El plan en dinero", "en": "The plan in money"},
+    "money_text": {
+        "es": "Cifras en {currency} (precios de {year}); horizonte de {years} años, tasa de "
+        "descuento {rate} %. El presupuesto limita: {basis}. Fuentes: {sources}. SUPUESTOS QUE "
+        "EL PLANIFICADOR DEBE REEMPLAZAR: {assumptions}.",
+        "en": "Figures in {currency} ({year} prices); a {years}-year horizon, a discount rate "
+        "of {rate} %. The budget limits: {basis}. Sources: {sources}. ASSUMPTIONS THE PLANNER "
+        "MUST REPLACE: {assumptions}.",
+    },
+    "capacity_text": {
+        "es": "Capacidad: cada sitio atiende como mucho su capacidad en usuarios simultáneos; "
+        "la demanda es la población sin internet en el hogar × {take_up} % (uso) × "
+        "{concurrency} % (simultaneidad). Los sitios elegidos atienden {served} de sus {capacity} "
+        "usuarios; {unserved} personas quedan al alcance sin ser atendidas.",
+        "en": "Capacity: each site serves at most its capacity in simultaneous users; demand "
+        "is the people without home internet × {take_up} % (take-up) × {concurrency} % "
+        "(concurrency). The chosen sites serve {served} of their {capacity} users; {unserved} "
+        "people are left in reach but unserved.",
+    },
+    "chart_money": {
+        "es": "Inversión y uso de la capacidad por localidad",
+        "en": "Capital cost and capacity use by locality",
+    },
     "study_title": {"es": "Estudio: muchos planes a la vez", "en": "Study: many plans at once"},
     "study_intro": {
         "es": "{n} planes resueltos sobre el mismo modelo de cobertura ({kinds}). Las cifras "

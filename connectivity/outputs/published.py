@@ -53,13 +53,26 @@ def published(results: Results) -> Published:
     )
     pub_cells, n_cells = privacy.mask_cells(cells, hidden.cells, privacy.cell_columns(groups))
     counts = ["population", "people_without_internet", "covered_before", "covered_after"]
+    derived = [c for c in ("npc_per_new_person", "served_users") if c in full_summary.columns]
     summary = privacy.mask_rows(
-        full_summary, hidden.localities, [*counts, "pct_covered_before", "pct_covered_after"]
+        full_summary,
+        hidden.localities,
+        [*counts, "pct_covered_before", "pct_covered_after", *derived],
     )
+    if "people_unserved_in_reach" in full_summary.columns:  # a count of its own
+        unserved = full_summary["people_unserved_in_reach"].to_numpy(dtype=float)
+        small = privacy.small(unserved, threshold) | hidden.localities
+        privacy.protect(unserved, small, np.arange(len(unserved)), threshold)
+        summary = privacy.mask_rows(summary, small, ["people_unserved_in_reach"])
     gaps = privacy.mask_rows(
         results.gaps, hidden.gaps, ["population", "people_without_internet", "demand_weight"]
     )
-    site_columns = ["new_people_covered", "new_priority_weight"]
+    site_columns = [
+        "new_people_covered",
+        "new_priority_weight",
+        "served_users",
+        "npc_per_new_person",
+    ]
     selected = privacy.mask_rows(table, hidden.sites, site_columns)
     sel_layer = privacy.mask_rows(results.selected, hidden.sites, site_columns)
     if hidden.sites.any():  # a cumulative column's differences would give each gain back

@@ -225,9 +225,93 @@ img {{ max-width: 100%; }} .charts {{ display: flex; flex-wrap: wrap; gap: 12px;
 </div>
 <h2>{_esc(_t("map", language))}</h2>
 <img alt="{_esc(_t("map", language))}" src="data:image/png;base64,{map_b64}">
+{_money_section(results, summary, language)}
 {extra_html}
 <h2>{_esc(_t("method", language))}</h2><p>{_esc(method)}</p>
 <h2>{_esc(_t("sources", language))}</h2><p>{_esc(_t("sources_text", language, files=files))}</p>
 </body></html>
 """
     path.write_text(page, encoding="utf-8")
+
+
+def _money_section(results: Results, summary: pd.DataFrame, language: Language) -> str:
+    """Return the plan in money and capacity: figures, a chart by locality, sources, assumptions."""
+    money = results.scenario.money
+    if money is None:
+        return ""
+    sel = results.selected
+    total = {
+        c: float(sel[c].sum()) if len(sel) else 0.0
+        for c in ("capex", "opex_per_year", "tco", "npc")
+    }
+    new = float(results.summary["people_covered_after"] - results.summary["people_covered_before"])
+    cur = money.currency
+    cards = [
+        (_t("capex", language), f"{_num(total['capex'], language)} {cur}"),
+        (_t("opex", language), f"{_num(total['opex_per_year'], language)} {cur}"),
+        (_t("tco", language), f"{_num(total['tco'], language)} {cur}"),
+        (_t("npc", language), f"{_num(total['npc'], language)} {cur}"),
+        (
+            _t("npc_per_person", language),
+            f"{_num(total['npc'] / new if new > 0 else float('nan'), language)} {cur}",
+        ),
+    ]
+    html = "".join(
+        f'<div class="card"><div class="v">{_esc(v)}</div><div class="k">{_esc(k)}</div></div>'
+        for k, v in cards
+    )
+    text = _t(
+        "money_text",
+        language,
+        currency=cur,
+        year=money.price_year or "–",
+        years=money.horizon_years,
+        rate=_num(100 * money.discount_rate, language, 1),
+        basis=money.budget_on,
+        sources="; ".join(money.sources) or "–",
+        assumptions="; ".join(money.assumptions) or "–",
+    )
+    cap = results.capacity
+    if cap is not None:
+        unserved = summary["people_unserved_in_reach"].sum(min_count=1)
+        text += " " + _t(
+            "capacity_text",
+            language,
+            take_up=_num(100 * cap.take_up, language, 1),
+            concurrency=_num(100 * cap.concurrency, language, 1),
+            served=_num(float(cap.served_users.sum()), language),
+            capacity=_num(
+                float(cap.capacity_users[np.isfinite(cap.capacity_users)].sum()), language
+            ),
+            unserved=_num(float(unserved), language),
+        )
+    chart = _money_chart(summary, language)
+    return (
+        f'<h2>{_esc(_t("money_title", language))}</h2><div class="cards">{html}</div>'
+        f"<p>{_esc(text)}</p>"
+        f'<img alt="{_esc(_t("chart_money", language))}" src="data:image/png;base64,{chart}">'
+    )
+
+
+def _money_chart(summary: pd.DataFrame, language: Language) -> str:
+    table = summary[summary["sites_selected"] > 0].sort_values("capex")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.35 * len(table) + 1.6), sharey=True)
+    y = np.arange(len(table))
+    names = table["locality"].astype(str).str.title()
+    axes[0].barh(y, table["capex"] / 1e6, color=SITE_COLOUR)
+    axes[0].set_yticks(y, names)
+    axes[0].set_xlabel(
+        f"{_t('capex', language)} (millones)"
+        if language == "es"
+        else f"{_t('capex', language)} (millions)"
+    )
+    if "served_users" in table:
+        use = (
+            100 * table["served_users"] / table["capacity_users"].where(table["capacity_users"] > 0)
+        )
+        axes[1].barh(y, use.fillna(0), color=BEFORE_COLOUR)
+        axes[1].set_xlabel("% " + _t("served_of_capacity", language))
+    else:
+        axes[1].set_axis_off()
+    fig.suptitle(_t("chart_money", language), fontsize=10)
+    return _png(fig)

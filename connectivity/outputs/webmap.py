@@ -216,6 +216,7 @@ def build_map(
             f"{_fmt(row.new_people_covered, language, hidden=hidden)}<br>"
             f"{_esc(label('gain', language))}: "
             f"{_fmt(row.new_priority_weight, language, 1, hidden)}"
+            + _money_lines(row, results, language, hidden)
         )
         size = 9 - 5 * (int(row.rank) - 1) / n
         folium.CircleMarker(
@@ -323,3 +324,24 @@ def _legend_html(results: Results, breaks: np.ndarray, language: Language) -> st
         f"{'<br>'.join(_esc(n) for n in coverage_notes(results, language))}</div>"
         "</div>"
     )
+
+
+def _money_lines(row: Any, results: Results, language: Language, hidden: str) -> str:
+    """Return a site's costs, backhaul and capacity use for its popup (empty without them)."""
+    lines = []
+    money = results.scenario.money
+    if money is not None:
+        currency = _esc(money.currency)
+        lines += [
+            f"{_esc(label('capex', language))}: {_fmt(row.capex, language)} {currency}",
+            f"{_esc(label('opex', language))}: {_fmt(row.opex_per_year, language)} {currency}",
+            f"{_esc(label('npc', language))}: {_fmt(row.npc, language)} {currency}",
+            f"{_esc(label('backhaul', language))}: {_esc(row.backhaul)}",
+        ]
+    if results.capacity is not None:
+        lines.append(
+            f"{_esc(label('served_of_capacity', language))}: "
+            f"{_fmt(row.served_users, language, 1, hidden)} / "
+            f"{_fmt(row.capacity_users, language)}"
+        )
+    return "".join(f"<br>{line}" for line in lines)

@@ -66,6 +66,27 @@ HEADERS: dict[str, dict[str, str]] = {
     "objective": {"es": "Objetivo", "en": "Objective"},
     "bound": {"es": "Cota", "en": "Bound"},
     "gap_pct": {"es": "Brecha de optimalidad (%)", "en": "Optimality gap (%)"},
+    "capex": {"es": "Inversión (capex)", "en": "Capital cost (capex)"},
+    "opex_per_year": {"es": "Operación por año (opex)", "en": "Operating cost per year (opex)"},
+    "tco": {"es": "Costo total de propiedad", "en": "Total cost of ownership"},
+    "npc": {"es": "Costo presente neto", "en": "Net present cost"},
+    "npc_per_new_person": {
+        "es": "Costo presente neto por persona nueva",
+        "en": "Net present cost per person newly covered",
+    },
+    "backhaul": {"es": "Conexión a internet (backhaul)", "en": "Backhaul"},
+    "capacity_users": {
+        "es": "Capacidad (usuarios simultáneos)",
+        "en": "Capacity (simultaneous users)",
+    },
+    "served_users": {
+        "es": "Usuarios simultáneos atendidos",
+        "en": "Simultaneous users served",
+    },
+    "people_unserved_in_reach": {
+        "es": "Personas al alcance sin atender (capacidad)",
+        "en": "People in reach left unserved (capacity)",
+    },
 }
 SHEETS: dict[str, dict[str, str]] = {
     "selected_sites": {"es": "Sitios", "en": "Sites"},
