@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import to_rgba_array
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -50,7 +51,39 @@ def _scale_bar(ax: plt.Axes, language: Language) -> list[Any]:
     return [bar, caption, north]
 
 
-def _cell_image(results: Results, breaks: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+MAX_RASTER_CELLS = 1600
+"""A view shows at most this many cells across: finer grids are sampled every k-th cell, as
+nearest-neighbour resampling to the figure's pixels would (no figure is 1,600 pixels wide)."""
+
+
+@dataclass(frozen=True)
+class _CellRaster:
+    """The regular cell grid as an RGBA image (row 0 to the south), cut to each view."""
+
+    rgba: np.ndarray
+    x0: float
+    y0: float
+    size: float
+
+    def view(
+        self, bounds: tuple[float, float, float, float]
+    ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+        """Return the part of the image in ``bounds``, sampled to :data:`MAX_RASTER_CELLS`."""
+        ny, nx = self.rgba.shape[:2]
+        bx0, by0, bx1, by1 = bounds
+        c0 = int(np.clip(np.floor((bx0 - self.x0) / self.size), 0, nx))
+        c1 = int(np.clip(np.ceil((bx1 - self.x0) / self.size), 0, nx))
+        r0 = int(np.clip(np.floor((by0 - self.y0) / self.size), 0, ny))
+        r1 = int(np.clip(np.ceil((by1 - self.y0) / self.size), 0, ny))
+        if c1 <= c0 or r1 <= r0:
+            return np.zeros((1, 1, 4), dtype=np.uint8), (bx0, bx1, by0, by1)
+        step = max(1, int(np.ceil(max(r1 - r0, c1 - c0) / MAX_RASTER_CELLS)))
+        sub = self.rgba[r0:r1:step, c0:c1:step]
+        x, y, s = self.x0 + c0 * self.size, self.y0 + r0 * self.size, self.size * step
+        return sub, (x, x + sub.shape[1] * s, y, y + sub.shape[0] * s)
+
+
+def _cell_raster(results: Results, breaks: np.ndarray) -> _CellRaster:
     """Paint the regular cell grid as an image (far lighter than one polygon per cell).
 
     Uncovered cells show their density class, newly covered ones green, the rest nothing.
@@ -65,22 +98,39 @@ def _cell_image(results: Results, breaks: np.ndarray) -> tuple[np.ndarray, dict[
     classes[cells["covered_after"].to_numpy()] = -1
     classes[cells["covered_by_rank"].to_numpy() > 0] = len(DENSITY_COLOURS)
     grid[iy - y0, ix - x0] = classes
-    image = np.ma.masked_less(grid, 0)
-    extent = (x0 * size, (ix.max() + 1) * size, y0 * size, (iy.max() + 1) * size)
-    cmap = ListedColormap([*DENSITY_COLOURS, NEW_COLOUR])
-    return image, {
-        "cmap": cmap,
-        "vmin": -0.5,
-        "vmax": len(DENSITY_COLOURS) + 0.5,
-        "origin": "lower",
-        "extent": extent,
-    }
+    colours = np.round(255 * to_rgba_array([*DENSITY_COLOURS, NEW_COLOUR])).astype(np.uint8)
+    rgba = np.zeros((*grid.shape, 4), dtype=np.uint8)
+    shown = grid >= 0
+    rgba[shown] = colours[grid[shown]]
+    return _CellRaster(rgba, float(x0 * size), float(y0 * size), float(size))
 
 
-def _draw_layers(ax: plt.Axes, results: Results, breaks: np.ndarray, *, label_sites: int) -> None:
+class _RasterLayer:
+    """The cell image and site numbers of one axes, redrawn for each view it is framed on."""
+
+    def __init__(self, ax: plt.Axes, raster: _CellRaster) -> None:
+        self.raster = raster
+        self.labels: list[Any] = []  # site numbers: only those in the view are drawn
+        self.image = ax.imshow(
+            np.zeros((1, 1, 4), dtype=np.uint8), interpolation="nearest", origin="lower", zorder=1
+        )
+
+    def show(self, bounds: tuple[float, float, float, float]) -> None:
+        """Show the cells in ``bounds``, and the site numbers there."""
+        data, extent = self.raster.view(bounds)
+        self.image.set_data(data)
+        self.image.set_extent(extent)
+        x0, y0, x1, y1 = bounds
+        for text in self.labels:
+            x, y = text.xy
+            text.set_visible(bool(x0 <= x <= x1 and y0 <= y <= y1))
+
+
+def _draw_layers(
+    ax: plt.Axes, results: Results, breaks: np.ndarray, *, label_sites: int
+) -> _RasterLayer:
     """Draw what every view shows: the cells, the area outlines, Wi-Fi zones and chosen sites."""
-    image, style = _cell_image(results, breaks)
-    ax.imshow(image, interpolation="nearest", zorder=1, **style)
+    layer = _RasterLayer(ax, _cell_raster(results, breaks))
     outlines = results.territory.areas.boundary.simplify(results.scenario.demand.cell_size_m / 4)
     outlines.plot(ax=ax, color="#333333", linewidth=0.6)
     if len(results.existing_wifi):
@@ -97,27 +147,35 @@ def _draw_layers(ax: plt.Axes, results: Results, breaks: np.ndarray, *, label_si
             linewidth=0.3,
         )
         for row in sel.head(label_sites).itertuples():
-            ax.annotate(
-                str(row.rank),
-                (row.geometry.x, row.geometry.y),
-                fontsize=6,
-                xytext=(3, 3),
-                textcoords="offset points",
-                zorder=6,
-                annotation_clip=True,
+            layer.labels.append(
+                ax.annotate(
+                    str(row.rank),
+                    (row.geometry.x, row.geometry.y),
+                    fontsize=6,
+                    xytext=(3, 3),
+                    textcoords="offset points",
+                    zorder=6,
+                    annotation_clip=True,
+                )
             )
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
+    return layer
 
 
 def _frame(
-    ax: plt.Axes, bounds: tuple[float, float, float, float], language: Language
+    ax: plt.Axes,
+    bounds: tuple[float, float, float, float],
+    language: Language,
+    cells: _RasterLayer | None = None,
 ) -> list[Any]:
     """Show ``bounds`` in the axes, with a scale bar for that view; return its artists."""
     x0, y0, x1, y1 = bounds
+    if cells is not None:
+        cells.show(bounds)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     return _scale_bar(ax, language)
@@ -132,8 +190,8 @@ def _panel(
     *,
     label_sites: int,
 ) -> None:
-    _draw_layers(ax, results, breaks, label_sites=label_sites)
-    _frame(ax, bounds, language)
+    layer = _draw_layers(ax, results, breaks, label_sites=label_sites)
+    _frame(ax, bounds, language, layer)
 
 
 def _legend(
@@ -185,13 +243,13 @@ def write_atlas(results: Results, folder: Path, *, language: Language = "es") ->
     pad = results.scenario.demand.cell_size_m * 3
     written = []
     fig, ax = plt.subplots(figsize=(8.27, 11.0))
-    _draw_layers(ax, results, breaks, label_sites=200)
+    layer = _draw_layers(ax, results, breaks, label_sites=200)
     _legend(fig, breaks, results, language)
     fig.subplots_adjust(left=0.04, right=0.96, top=0.95, bottom=0.10)
     with PdfPages(folder / "atlas.pdf", metadata={"CreationDate": None, "ModDate": None}) as pdf:
         for area in areas.itertuples(index=False):
             x0, y0, x1, y1 = area.geometry.bounds
-            page = _frame(ax, (x0 - pad, y0 - pad, x1 + pad, y1 + pad), language)
+            page = _frame(ax, (x0 - pad, y0 - pad, x1 + pad, y1 + pad), language, layer)
             page += ax.plot(*_outline_xy(area.geometry), color="black", linewidth=1.6, zorder=3)
             ax.set_title(
                 f"{area.area_code} {str(area.area_name).title()} — {results.scenario.title}",
@@ -227,13 +285,15 @@ def write_overview_png(results: Results, path: Path, *, language: Language = "es
     cells = results.cells
     breaks = density_breaks(cells["people_without_internet"].to_numpy())
     full = tuple(results.territory.areas.total_bounds)
-    centres = cells.geometry.centroid
-    pad = results.scenario.demand.cell_size_m * 5
+    size = results.scenario.demand.cell_size_m
+    cx = (cells["ix"].to_numpy() + 0.5) * size  # the squares' centres: enough to frame a view
+    cy = (cells["iy"].to_numpy() + 0.5) * size
+    pad = size * 5
     zoom = (
-        float(np.quantile(centres.x, 0.01)) - pad,
-        float(np.quantile(centres.y, 0.01)) - pad,
-        float(np.quantile(centres.x, 0.99)) + pad,
-        float(np.quantile(centres.y, 0.99)) + pad,
+        float(np.quantile(cx, 0.01)) - pad,
+        float(np.quantile(cy, 0.01)) - pad,
+        float(np.quantile(cx, 0.99)) + pad,
+        float(np.quantile(cy, 0.99)) + pad,
     )
     fig, axes = plt.subplots(1, 2, figsize=(14, 9), gridspec_kw={"width_ratios": [1, 2]})
     _panel(axes[0], results, full, breaks, language, label_sites=0)

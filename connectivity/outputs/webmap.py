@@ -91,9 +91,13 @@ def build_map(
     ).to_crs(wgs)
 
     # open on where people live (1st–99th percentile of the cells), not on the whole territory
-    centres = cells.geometry.centroid.to_crs(wgs)
-    x0, x1 = np.quantile(centres.x, [0.01, 0.99])
-    y0, y1 = np.quantile(centres.y, [0.01, 0.99])
+    size = results.scenario.demand.cell_size_m  # the squares' centres frame the view
+    cx, cy = (
+        np.quantile((cells["ix"].to_numpy() + 0.5) * size, [0.01, 0.99]),
+        np.quantile((cells["iy"].to_numpy() + 0.5) * size, [0.01, 0.99]),
+    )
+    corners = gpd.GeoSeries(gpd.points_from_xy(cx, cy), crs=cells.crs).to_crs(wgs)
+    (x0, x1), (y0, y1) = corners.x.to_numpy(), corners.y.to_numpy()
     fmap = folium.Map(prefer_canvas=True)
     fmap.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
     _MetricScale().add_to(fmap)
