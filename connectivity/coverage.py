@@ -20,8 +20,13 @@ from connectivity.errors import OptimisationError
 logger = logging.getLogger(__name__)
 
 
-def covered_by_points(cells_xy: np.ndarray, points_xy: np.ndarray, radius_m: float) -> np.ndarray:
+def covered_by_points(
+    cells_xy: np.ndarray, points_xy: np.ndarray, radius_m: float, *, tree: cKDTree | None = None
+) -> np.ndarray:
     """Return whether each cell centre lies within ``radius_m`` of any point.
+
+    With ``tree`` (a KD-tree of ``cells_xy``, built once for the run) the points look up the
+    cells around them instead of every cell looking for its nearest point.
 
     Parameters
     ----------
@@ -31,6 +36,8 @@ def covered_by_points(cells_xy: np.ndarray, points_xy: np.ndarray, radius_m: flo
         (m, 2) site coordinates in the same CRS.
     radius_m
         Service radius in metres.
+    tree
+        A KD-tree of ``cells_xy`` already built.
 
     Examples
     --------
@@ -40,12 +47,22 @@ def covered_by_points(cells_xy: np.ndarray, points_xy: np.ndarray, radius_m: flo
     """
     if len(points_xy) == 0 or len(cells_xy) == 0:
         return np.zeros(len(cells_xy), dtype=bool)
+    if tree is not None:
+        out = np.zeros(len(cells_xy), dtype=bool)
+        for near in tree.query_ball_point(points_xy, r=radius_m):
+            out[near] = True
+        return out
     distance, _ = cKDTree(points_xy).query(cells_xy, k=1, distance_upper_bound=radius_m)
     return np.asarray(distance <= radius_m)
 
 
 def estimate_pairs(
-    sites_xy: np.ndarray, points_xy: np.ndarray, radius_m: float, *, sample: int = 256
+    sites_xy: np.ndarray,
+    points_xy: np.ndarray,
+    radius_m: float,
+    *,
+    sample: int = 256,
+    tree: cKDTree | None = None,
 ) -> int:
     """Estimate how many (site, point) pairs lie within ``radius_m``, without building them.
 
@@ -57,7 +74,8 @@ def estimate_pairs(
         return 0
     rng = np.random.default_rng(0)
     pick = np.sort(rng.choice(n_sites, size=min(sample, n_sites), replace=False))
-    counts = cKDTree(points_xy).query_ball_point(sites_xy[pick], r=radius_m, return_length=True)
+    tree = cKDTree(points_xy) if tree is None else tree
+    counts = tree.query_ball_point(sites_xy[pick], r=radius_m, return_length=True)
     return int(np.ceil(np.mean(counts) * n_sites))
 
 
@@ -68,6 +86,7 @@ def coverage_matrix(
     *,
     decay: Literal["binary", "linear"] = "binary",
     log: bool = True,
+    tree: cKDTree | None = None,
 ) -> sparse.csr_array:
     """Return the sparse site × cell coverage matrix.
 
@@ -86,6 +105,8 @@ def coverage_matrix(
         ``"binary"`` (1 within the radius) or ``"linear"`` (1 at the site, 0 at the radius).
     log
         Log the matrix's size (one INFO line).
+    tree
+        A KD-tree of ``cells_xy`` already built.
 
     Returns
     -------
@@ -95,7 +116,7 @@ def coverage_matrix(
     n_sites, n_cells = len(sites_xy), len(cells_xy)
     if n_sites == 0 or n_cells == 0:
         return sparse.csr_array((n_sites, n_cells), dtype=float)
-    tree = cKDTree(cells_xy)
+    tree = cKDTree(cells_xy) if tree is None else tree
     neighbours = tree.query_ball_point(sites_xy, r=radius_m, return_sorted=True)
     lengths = np.fromiter((len(n) for n in neighbours), dtype=np.int64, count=n_sites)
     indptr = np.concatenate([[0], np.cumsum(lengths)])

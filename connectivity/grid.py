@@ -19,6 +19,7 @@ aggregation error in covering models (Current & Schilling 1990; Tong & Murray 20
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
 from connectivity.demand import priority_multiplier
 from connectivity.scenario import GroupSpec
@@ -126,6 +128,11 @@ class DemandPoints:
 
     def __len__(self) -> int:
         return len(self.cell)
+
+    @functools.cached_property
+    def tree(self) -> cKDTree:
+        """A KD-tree of the points, built once on first use (every reach lookup shares it)."""
+        return cKDTree(self.xy)
 
     def per_cell(self, values: np.ndarray, n_cells: int) -> np.ndarray:
         """Sum a value per point into its cell (``n_cells`` long)."""

@@ -15,8 +15,8 @@ import hashlib
 import logging
 import pickle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
@@ -25,6 +25,9 @@ from scipy.spatial import cKDTree
 from connectivity._atomic import replaced_file
 from connectivity.errors import LayerError
 from connectivity.files import check_input_file
+
+if TYPE_CHECKING:  # networkx loads with the street graph, not with every run
+    import networkx as nx
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ from connectivity import (
     capacity_plan,
     coverage,
     demand,
-    gaps,
     grid,
     mobile,
     mobile_inputs,
@@ -193,9 +192,11 @@ def plan_results(pre: PlanInputs, *, progress: ProgressFactory | None = None) ->
             scenario, dem.grid, existing, cand, plan, cov, new_people, served=served
         )
     with stages.stage("gaps"):
-        gaps_after = planning.gaps_of(cells, dem.grid.points, plan.ranking.covered, "after")
-        gaps_before = planning.gaps_of(cells, dem.grid.points, existing.points, "before")
-        cells["gap_id"] = gaps.cell_gap_ids(cells, gaps_after)
+        gaps_after, gap_ids = planning.gaps_of(
+            cells, dem.grid.points, plan.ranking.covered, "after"
+        )
+        gaps_before, _ = planning.gaps_of(cells, dem.grid.points, existing.points, "before")
+        cells["gap_id"] = gap_ids
     points = dem.grid.points
     results = Results(
         scenario=scenario,
@@ -377,9 +378,9 @@ def _existing(inputs: Inputs, terr: territory.Territory, dg: grid.DemandGrid) ->
         wifi = gpd.GeoDataFrame({"name": name.to_numpy()}, geometry=raw.geometry, crs=raw.crs)
     else:
         wifi = gpd.GeoDataFrame({"name": []}, geometry=[], crs=inputs.metric)
-    wifi_points = coverage.covered_by_points(points.xy, planning.xy_of(wifi), e.radius_m).astype(
-        float
-    )
+    wifi_points = coverage.covered_by_points(
+        points.xy, planning.xy_of(wifi), e.radius_m, tree=points.tree
+    ).astype(float)
     logger.info(
         "existing coverage: %d zones reach %d of %d analysis points",
         len(wifi),
@@ -475,7 +476,7 @@ def _coverage(
     all_xy = planning.xy_of(cand)
     cand_xy = all_xy[~is_tower]  # towers come last, after the Wi-Fi candidates
     reach = c.walk_cutoff_m or c.radius_m if c.reach == "walking" else c.radius_m
-    pairs = coverage.estimate_pairs(cand_xy, points.xy, max(reach, c.radius_m))
+    pairs = coverage.estimate_pairs(cand_xy, points.xy, max(reach, c.radius_m), tree=points.tree)
     if is_tower.any():  # a tower may reach every point (rural ones only, with rural_only)
         towers = s.mobile.new_towers if s.mobile is not None else None
         reach_points = len(points)
@@ -486,7 +487,9 @@ def _coverage(
     workload.check_workload(
         work, limit, settings=f"candidates.radius_m (now {c.radius_m:g} m) or the candidate layers"
     )
-    matrix = coverage.coverage_matrix(cand_xy, points.xy, c.radius_m, decay=c.decay)
+    matrix = coverage.coverage_matrix(
+        cand_xy, points.xy, c.radius_m, decay=c.decay, tree=points.tree
+    )
     straight = matrix
     streets = None
     if c.reach == "walking":

@@ -211,11 +211,14 @@ def check_grid(
 
 def gaps_of(
     cells: gpd.GeoDataFrame, points: grid.DemandPoints, point_cov: np.ndarray, when: str
-) -> gpd.GeoDataFrame:
-    """Cells where most people are out of reach, with the people out of reach in them."""
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Cells where most people are out of reach, with the people out of reach in them.
+
+    Returns the gaps and each cell's ``gap_id`` (0 for a cell in no gap).
+    """
     n = len(cells)
     open_share = 1.0 - point_cov
-    return gaps.gaps_from_cells(
+    return gaps.gap_patches(
         cells,
         in_gap=~cells[f"covered_{when}"].to_numpy(dtype=bool),
         population=points.per_cell(points.population * open_share, n),
