@@ -328,15 +328,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("scenario", help="scenario file (YAML)")
         verbosity(p)
 
+    def written(p: argparse.ArgumentParser) -> None:  # a run written into a folder
+        p.add_argument("--out", help="output folder (default: <output.folder>/<scenario name>)")
+        p.add_argument(
+            "--strict",
+            action="store_true",
+            help="treat warnings about input rows left out or values filled in as errors",
+        )
+        memory(p)
+
     run = sub.add_parser("run", help="run a scenario and write its outputs")
     common(run)
-    run.add_argument("--out", help="output folder (default: <output.folder>/<scenario name>)")
-    run.add_argument(
-        "--strict",
-        action="store_true",
-        help="treat warnings about input rows left out or values filled in as errors",
-    )
-    memory(run)
+    written(run)
     run.set_defaults(func=_cmd_run)
     study = sub.add_parser(
         "study",
@@ -359,13 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (start it with "
         "`dask scheduler`, and workers with `dask worker ADDRESS`)",
     )
-    study.add_argument("--out", help="output folder (default: <output.folder>/<scenario name>)")
-    study.add_argument(
-        "--strict",
-        action="store_true",
-        help="treat warnings about input rows left out or values filled in as errors",
-    )
-    memory(study)
+    written(study)
     study.set_defaults(func=_cmd_study)
     validate = sub.add_parser("validate", help="check a scenario without running it")
     common(validate)

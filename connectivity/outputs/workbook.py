@@ -18,10 +18,20 @@ import numpy as np
 import pandas as pd
 
 from connectivity import __version__
-from connectivity.outputs.i18n import Language
+from connectivity.outputs.i18n import LABELS, Language
 from connectivity.outputs.published import Published
 from connectivity.outputs.safety import csv_safe
 from connectivity.results import Results
+
+_MONEY_LABELS = {
+    "capex": "capex",
+    "opex_per_year": "opex",
+    "tco": "tco",
+    "npc": "npc",
+    "npc_per_new_person": "npc_per_person",
+    "backhaul": "backhaul",
+}
+"""Money columns whose headers are the labels the report and the map use."""
 
 HEADERS: dict[str, dict[str, str]] = {
     "rank": {"es": "Prioridad", "en": "Rank"},
@@ -66,15 +76,7 @@ HEADERS: dict[str, dict[str, str]] = {
     "objective": {"es": "Objetivo", "en": "Objective"},
     "bound": {"es": "Cota", "en": "Bound"},
     "gap_pct": {"es": "Brecha de optimalidad (%)", "en": "Optimality gap (%)"},
-    "capex": {"es": "Inversión (capex)", "en": "Capital cost (capex)"},
-    "opex_per_year": {"es": "Operación por año (opex)", "en": "Operating cost per year (opex)"},
-    "tco": {"es": "Costo total de propiedad", "en": "Total cost of ownership"},
-    "npc": {"es": "Costo presente neto", "en": "Net present cost"},
-    "npc_per_new_person": {
-        "es": "Costo presente neto por persona nueva",
-        "en": "Net present cost per person newly covered",
-    },
-    "backhaul": {"es": "Conexión a internet (backhaul)", "en": "Backhaul"},
+    **{column: LABELS[key] for column, key in _MONEY_LABELS.items()},
     "capacity_users": {
         "es": "Capacidad (usuarios simultáneos)",
         "en": "Capacity (simultaneous users)",

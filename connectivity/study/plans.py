@@ -49,22 +49,8 @@ def plan_specs(study: StudySpec, method: MethodSpec) -> list[PlanSpec]:
         years = p.years or [str(i + 1) for i in range(len(per_year))]
         total = np.cumsum(np.asarray(per_year, dtype=float))
         for year, value in zip(years, total, strict=True):
-            if p.sites_per_year:
-                add(
-                    kind="phases",
-                    plan=f"year {year}",
-                    algorithm=algorithm,
-                    sites=int(value),
-                    year=year,
-                )
-            else:
-                add(
-                    kind="phases",
-                    plan=f"year {year}",
-                    algorithm=algorithm,
-                    budget=float(value),
-                    year=year,
-                )
+            limit = {"sites": int(value)} if p.sites_per_year else {"budget": float(value)}
+            add(kind="phases", plan=f"year {year}", algorithm=algorithm, year=year, **limit)
     if study.equity_frontier is not None:
         e = study.equity_frontier
         algorithm = e.algorithm or default
