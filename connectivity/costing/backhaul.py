@@ -172,5 +172,9 @@ def cheapest(options: list[Option], money: MoneySpec, site_ids: Any) -> pd.DataF
         }
     )
     counts = table["backhaul"].value_counts()
-    logger.info("backhaul: %s", ", ".join(f"{name} {int(counts.get(name, 0))}" for name in OPTIONS))
+    logger.info(
+        "backhaul: feasible %s; cheapest %s",
+        ", ".join(f"{o.name} {int(o.feasible.sum())}" for o in options),
+        ", ".join(f"{name} {int(counts.get(name, 0))}" for name in OPTIONS),
+    )
     return table
