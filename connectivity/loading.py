@@ -87,9 +87,12 @@ def check_scenario_files(s: Scenario) -> list[str]:
                 f"Columns there: {', '.join(have)}"
             )
 
+    b = s.backhaul
     for key, path in (
         ("candidates.network", s.candidates.network),
         ("mobile.terrain", s.mobile.terrain if s.mobile is not None else None),
+        ("backhaul.fibre.network", b.fibre.network if b and b.fibre else None),
+        ("backhaul.microwave.terrain", b.microwave.terrain if b and b.microwave else None),
     ):
         if path is not None:
             try:
@@ -144,7 +147,12 @@ def check_scenario_files(s: Scenario) -> list[str]:
                 columns = [m.download_column, m.tests_column]
                 if m.path.suffix.lower() in TABLE_SUFFIXES:
                     columns.append(m.quadkey_column)
+            if m.kind == "places":
+                columns = [m.place_column, *m.period_columns, *m.good_columns, *m.basic_columns]
+                check(f"mobile.measured[{i}].places", m.places, [m.places_code_column])
             check(f"mobile.measured[{i}]", m, columns)
+    if b is not None:
+        check("backhaul.hubs", b.hubs, [])
     problems += _check_territories(s)
     return problems
 
