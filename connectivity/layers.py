@@ -52,10 +52,13 @@ logger = logging.getLogger(__name__)
 _SENTINEL_ABS = 1e30
 
 
-def geometry_summary(spec: LayerSpec, *, metric_crs: str) -> tuple[np.ndarray, float, float]:
+def geometry_summary(
+    spec: LayerSpec, *, metric_crs: str, within: shapely.Geometry | None = None
+) -> tuple[np.ndarray, float, float]:
     """Return a polygon layer's bounds per feature, total area and outline length, in metres.
 
-    Reads the geometries only (for estimating a run's size before it starts).
+    Reads the geometries only (for estimating a run's size before it starts). With ``within``
+    (a polygon in ``metric_crs``: a study area) only the features that reach into it count.
 
     Raises
     ------
@@ -76,6 +79,8 @@ def geometry_summary(spec: LayerSpec, *, metric_crs: str) -> tuple[np.ndarray, f
         gdf = gdf.set_crs(spec.crs)
     geoms = gdf.to_crs(metric_crs).geometry.to_numpy()
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    if within is not None:
+        geoms = geoms[shapely.intersects(geoms, within)]
     return (
         shapely.bounds(geoms),
         float(shapely.area(geoms).sum()),

@@ -37,6 +37,7 @@ from connectivity.errors import LayerError, ScenarioError
 from connectivity.layers import (
     count_rows,
     geometry_summary,
+    read_layer,
     read_osm_features,
 )
 from connectivity.reading import Inputs, Stages
@@ -295,7 +296,9 @@ def estimate_workload(scenario: Scenario) -> tuple[workload.Workload, str]:
     subdivisions = grid.analysis_subdivisions(
         d.cell_size_m, point_radii(scenario), d.analysis_cell_size_m
     )
-    bounds, area, length = geometry_summary(d.layer, metric_crs=scenario.territory.metric_crs)
+    bounds, area, length = geometry_summary(
+        d.layer, metric_crs=scenario.territory.metric_crs, within=_study_area(scenario)
+    )
     work = workload.grid_workload(
         bounds, area, length, cell_size_m=d.cell_size_m, subdivisions=subdivisions
     )
@@ -310,6 +313,18 @@ def estimate_workload(scenario: Scenario) -> tuple[workload.Workload, str]:
         f"{spacing:g} m) or candidates.radius_m (now {c.radius_m:g} m)"
     )
     return workload.with_pairs(work, pairs), settings
+
+
+def _study_area(scenario: Scenario) -> shapely.Geometry | None:
+    """Return the included areas' outline (a study area) for the estimate; None for all."""
+    t = scenario.territory
+    if not t.include:
+        return None
+    bounds, _ = read_layer(
+        t.boundaries, role="territory.boundaries", metric_crs=t.metric_crs, geometry="polygon"
+    )
+    codes = bounds[t.id_column].astype(str).str.strip()
+    return shapely.union_all(bounds.geometry.to_numpy()[codes.isin(t.include).to_numpy()])
 
 
 def _demand(inputs: Inputs, terr: territory.Territory, limit: int) -> _Demand:

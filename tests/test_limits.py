@@ -163,3 +163,16 @@ def test_the_limit_can_be_raised_or_come_from_the_environment(monkeypatch) -> No
     monkeypatch.setenv("CONNECTIVITY_MAX_MEMORY_GB", "lots")
     with pytest.raises(Exception, match="expected a number of gigabytes"):
         default_memory_limit_bytes()
+
+
+def test_the_estimate_counts_only_the_study_area(tmp_path: Path) -> None:
+    from connectivity import load_scenario
+    from connectivity.pipeline import estimate_workload
+
+    from .conftest import subset_dict, write_scenario
+
+    data = subset_dict()
+    study_area, _ = estimate_workload(load_scenario(write_scenario(tmp_path, data)))
+    data["territory"].pop("include")
+    whole, _ = estimate_workload(load_scenario(write_scenario(tmp_path, data, "all.yaml")))
+    assert study_area.cells < whole.cells
