@@ -117,5 +117,11 @@ def run_study(
         engine=report,
         min_population=scenario.output.min_population,
     )
-    logger.info("study: %d plans in %.1f s", len(out.table()), report.seconds)
+    peaks = ", ".join(f"{mb:.0f}" for mb in sorted(report.peak_rss_mb.values()))
+    logger.info(
+        "study: %d plans in %.1f s; peak memory per worker %s MB",
+        len(out.table()),
+        report.seconds,
+        peaks or "-",
+    )
     return results, out
