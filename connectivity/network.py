@@ -110,6 +110,19 @@ def _adjacency(graph: nx.MultiDiGraph) -> tuple[sparse.csr_array, np.ndarray]:
     return _shortest_parallel(rows, cols, lengths, n), nodes
 
 
+def _snapped(
+    graph: nx.MultiDiGraph, *points: np.ndarray
+) -> tuple[sparse.csr_array, list[tuple[np.ndarray, np.ndarray]]]:
+    """Return the graph's adjacency and each point's snap distance and nearest street node.
+
+    One pair of arrays per set of points given; nodes are rows of the adjacency.
+    """
+    adj, nodes = _adjacency(graph)
+    node_xy = np.array([[graph.nodes[n]["x"], graph.nodes[n]["y"]] for n in nodes])
+    tree = cKDTree(node_xy)
+    return adj, [tree.query(xy) for xy in points]
+
+
 def _shortest_parallel(
     rows: list[int], cols: list[int], lengths: list[float], n: int
 ) -> sparse.csr_array:
@@ -156,11 +169,7 @@ def walking_coverage(
     n_sites, n_cells = len(sites_xy), len(cells_xy)
     if n_sites == 0 or n_cells == 0 or graph.number_of_nodes() == 0:
         return sparse.csr_array((n_sites, n_cells), dtype=float)
-    adj, nodes = _adjacency(graph)
-    node_xy = np.array([[graph.nodes[n]["x"], graph.nodes[n]["y"]] for n in nodes])
-    tree = cKDTree(node_xy)
-    site_snap, site_node = tree.query(sites_xy)
-    cell_snap, cell_node = tree.query(cells_xy)
+    adj, ((site_snap, site_node), (cell_snap, cell_node)) = _snapped(graph, sites_xy, cells_xy)
     cell_ok = cell_snap <= max_snap_m
     rows_out, cols_out = [], []
     usable = np.flatnonzero(site_snap <= max_snap_m)
@@ -207,11 +216,7 @@ def route_lengths(
     out = np.full(len(targets_xy), np.inf)
     if not len(sources_xy) or not len(targets_xy) or graph.number_of_nodes() == 0:
         return out
-    adj, nodes = _adjacency(graph)
-    node_xy = np.array([[graph.nodes[n]["x"], graph.nodes[n]["y"]] for n in nodes])
-    tree = cKDTree(node_xy)
-    src_snap, src_node = tree.query(sources_xy)
-    dst_snap, dst_node = tree.query(targets_xy)
+    adj, ((src_snap, src_node), (dst_snap, dst_node)) = _snapped(graph, sources_xy, targets_xy)
     ok = src_snap <= max_snap_m
     if not ok.any():
         return out
