@@ -512,7 +512,7 @@ def solve_capacitated(
     ranking = Ranking(
         sites=np.asarray(ranked, dtype=np.int64),
         gains=np.asarray(gains, dtype=float),
-        newly_covered=[np.zeros(0, dtype=np.int64) for _ in ranked],
+        newly_covered=[idx[delta > 0] for idx, delta in changes],
         covered=covered,
         total_cost=total_cost,
     )
