@@ -397,3 +397,12 @@ def test_a_failed_study_keeps_the_earlier_folder(
     with pytest.raises(StudyError, match="a worker failed"):
         study_to_folder(load_scenario(path), out, workers=1)
     assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_a_malformed_scheduler_address_fails_before_any_work(tmp_path: Path) -> None:
+    from connectivity.cli import main
+
+    path = _scenario(tmp_path)
+    out = tmp_path / "out"
+    assert main(["study", str(path), "--scheduler", "nonsense", "--out", str(out), "-q"]) == 2
+    assert not out.exists()

@@ -86,6 +86,11 @@ def dask_client(
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout=f"{connect_timeout_s}s")
+        except ValueError as error:  # not an address
+            raise StudyError(
+                f"--scheduler {scheduler!r} is not a scheduler address ({error}); give one like "
+                "tcp://10.0.0.5:8786"
+            ) from None
         except (OSError, TimeoutError) as error:
             raise StudyError(
                 f"no Dask scheduler answered at {scheduler} ({error}); start one with "
