@@ -154,3 +154,12 @@ def test_a_budget_on_net_present_cost_binds_it(tmp_path: Path) -> None:
     npc = results.selected["npc"].sum()
     assert 0 < npc <= 600_000_000
     assert results.selected["cost"].sum() == pytest.approx(npc)
+
+
+def test_a_budget_that_pays_for_no_site_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _costed(tmp_path, method={"budget": 1000, "algorithm": "greedy"})
+    results = run_scenario(load_scenario(path))
+    assert len(results.selected) == 0
+    assert "pays for no site" in caplog.text

@@ -34,7 +34,7 @@ from scipy import sparse
 from connectivity.errors import OptimisationError
 from connectivity.optimise import rules
 from connectivity.optimise.highs import solve_arrays
-from connectivity.optimise.problem import InfeasibleError, as_quality
+from connectivity.optimise.problem import InfeasibleError, as_quality, warn_unaffordable
 from connectivity.optimise.solution import Ranking, Solution, relative_gap
 
 logger = logging.getLogger("connectivity.optimise")
@@ -151,6 +151,9 @@ class CapacitatedProblem:
             raise InfeasibleError(
                 f"the mandatory sites cost {cost:g}, more than the budget {self.budget:g}"
             )
+        if self.budget is not None:
+            open_sites = np.setdiff1d(np.arange(self.n_sites), self.excluded)
+            warn_unaffordable(self.costs[open_sites], self.budget - cost)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ at least cost. Every other module of the optimiser reads it and never changes it
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ from scipy import sparse
 from connectivity.errors import OptimisationError
 from connectivity.optimise import rules
 from connectivity.optimise.solution import Ranking
+
+logger = logging.getLogger("connectivity.optimise")
 
 
 class InfeasibleError(OptimisationError):
@@ -290,6 +293,8 @@ def check_feasible(problem: Problem) -> None:
         raise InfeasibleError(
             f"the mandatory sites cost {mandatory_cost:g}, more than the budget {budget:g}"
         )
+    if budget is not None:
+        warn_unaffordable(p.costs[available], budget - mandatory_cost)
     floor_total = 0
     for limit in p.limits:
         n_avail = int((limit.sites & available).sum())
@@ -333,3 +338,14 @@ def check_feasible(problem: Problem) -> None:
                 f"the target of {100 * p.target:.1f}% coverage cannot be reached: even every "
                 f"candidate site together covers only {100 * best / p.total_weight:.1f}%"
             )
+
+
+def warn_unaffordable(costs: np.ndarray, left: float) -> None:
+    """Warn when what is left of the budget pays for no candidate site: the plan is empty."""
+    if len(costs) and float(costs.min()) > left + 1e-9:
+        logger.warning(
+            "optimise: what is left of the budget (%g) pays for no site (the cheapest costs "
+            "%g): the plan adds no site",
+            left,
+            float(costs.min()),
+        )
