@@ -148,7 +148,7 @@ def check_scenario_files(s: Scenario) -> list[str]:
                 if m.path.suffix.lower() in TABLE_SUFFIXES:
                     columns.append(m.quadkey_column)
             if m.kind == "places":
-                columns = [m.place_column, *m.period_columns, *m.good_columns, *m.basic_columns]
+                columns = list(m.place_table_columns)
                 check(f"mobile.measured[{i}].places", m.places, [m.places_code_column])
             check(f"mobile.measured[{i}]", m, columns)
     if b is not None:

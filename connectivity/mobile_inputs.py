@@ -100,7 +100,7 @@ def _read_places(
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """Read a coverage-by-place table onto its places: polygons, or points with an extent."""
     assert spec.places is not None  # checked with the scenario
-    columns = [spec.place_column, *spec.period_columns, *spec.good_columns, *spec.basic_columns]
+    columns = spec.place_table_columns
     table = inputs.table(spec, role, columns)
     places = inputs.layer(spec.places, f"{role}.places", expected=[spec.places_code_column])
     quality = measured.quality_by_place(

@@ -90,6 +90,12 @@ class MeasuredSpec(LayerSpec):
     good_columns: list[str] = field(default_factory=list)
     basic_columns: list[str] = field(default_factory=list)
     available_value: str = "S"
+
+    @property
+    def place_table_columns(self) -> list[str]:
+        """The columns a ``places`` table is read with."""
+        return [self.place_column, *self.period_columns, *self.good_columns, *self.basic_columns]
+
     coverage_class: Literal["basic", "good"] = "good"
     quadkey_column: str = "quadkey"
     download_column: str = "avg_d_kbps"

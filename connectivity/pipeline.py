@@ -111,7 +111,7 @@ def plan_inputs(
         cand = _candidates(inputs, terr, dem.grid, existing)
     if scenario.money is not None:
         with stages.stage("costs"):
-            cand = costed_candidates(inputs, cand, existing.wifi, terr.outline)
+            cand = costed_candidates(inputs, cand, existing.wifi, existing.terrain)
     with stages.stage("coverage_matrix"):
         cov = _coverage(inputs, terr, dem.grid, cand, existing, limit)
     return PlanInputs(scenario, terr, dem, existing, cand, cov, inputs, stages)

@@ -9,7 +9,6 @@ pipeline's layer reader, so every file is checked and recorded), chooses each si
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,15 +18,23 @@ from connectivity import network
 from connectivity.costing import backhaul as bh
 from connectivity.costing.money import budget_cost, cost_table
 from connectivity.costing.spec import BackhaulSpec
+from connectivity.propagation import Terrain
 from connectivity.reading import Inputs
 
 logger = logging.getLogger("connectivity.pipeline")
 
 
 def costed_candidates(
-    reader: Inputs, cand: gpd.GeoDataFrame, wifi: gpd.GeoDataFrame, territory_outline: Any
+    reader: Inputs,
+    cand: gpd.GeoDataFrame,
+    wifi: gpd.GeoDataFrame,
+    mobile_terrain: Terrain | None = None,
 ) -> gpd.GeoDataFrame:
-    """Return the candidates with their backhaul and costs (unchanged without ``money``)."""
+    """Return the candidates with their backhaul and costs (unchanged without ``money``).
+
+    ``mobile_terrain``: the DEM the mobile section already read, used again when the
+    microwave check names the same file.
+    """
     s = reader.scenario
     money = s.money
     out = cand.copy()
@@ -43,7 +50,7 @@ def costed_candidates(
     if s.backhaul is not None:
         xy = np.column_stack([out.geometry.x.to_numpy(), out.geometry.y.to_numpy()])
         chosen = bh.cheapest(
-            _options(reader, s.backhaul, xy, wifi, territory_outline), money, out["site_id"]
+            _options(reader, s.backhaul, xy, wifi, mobile_terrain), money, out["site_id"]
         )
         for column in bh.BACKHAUL_COLUMNS:
             out[column] = chosen[column].to_numpy()
@@ -69,7 +76,7 @@ def _options(
     spec: BackhaulSpec,
     site_xy: np.ndarray,
     wifi: gpd.GeoDataFrame,
-    outline: Any,
+    mobile_terrain: Terrain | None,
 ) -> list[bh.Option]:
     hubs = [np.zeros((0, 2))]
     if spec.hubs is not None:
@@ -95,9 +102,13 @@ def _options(
     if spec.microwave is not None:
         from connectivity.layers import read_dem
 
-        assert spec.microwave.terrain is not None  # checked with the scenario
-        terrain = read_dem(spec.microwave.terrain, metric_crs=reader.metric)
-        reader.files.append(spec.microwave.terrain)
+        path = spec.microwave.terrain
+        assert path is not None  # checked with the scenario
+        mobile = reader.scenario.mobile
+        terrain = mobile_terrain if mobile is not None and mobile.terrain == path else None
+        if terrain is None:
+            terrain = read_dem(path, metric_crs=reader.metric)
+            reader.files.append(path)
         options.append(bh.microwave_option(spec, site_xy, hub_xy, terrain))
     if spec.satellite is not None:
         options.append(bh.satellite_option(spec, len(site_xy)))

@@ -23,6 +23,7 @@ its site adds to the optimal split of the sites before it, so any first ranks ar
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import logging
 import time
@@ -258,16 +259,17 @@ def _knapsack_gain(
     return float(problem.value[idx[order]] @ taken), idx[order], taken
 
 
-def greedy_sites(problem: CapacitatedProblem) -> list[int]:
+def greedy_sites(problem: CapacitatedProblem, before: Assignment | None = None) -> list[int]:
     """Return the lazy greedy choice of sites (mandatory first), in the order chosen.
 
     With a budget, sites are taken by gain per unit cost, and the plan is compared with the
-    best single affordable site, as the uncapacitated greedy does.
+    best single affordable site, as the uncapacitated greedy does. ``before``: the open
+    zones' split on their own, when already solved.
     """
     p = problem
     p.check_feasible()
     residual = p.users.copy()
-    before = assign(p, [])
+    before = assign(p, []) if before is None else before
     residual = np.maximum(residual - before.served_at_point, 0.0)
     chosen: list[int] = []
     spent = 0.0
@@ -493,7 +495,8 @@ def solve_capacitated(
         raise OptimisationError(f"unknown method {method!r}; choose greedy or exact")
     start = time.perf_counter()
     p = problem
-    sites = greedy_sites(p)
+    before = assign(p, [])  # the open zones alone: where the greedy starts, and rank 0
+    sites = greedy_sites(p, before)
     steps = ["capacitated greedy"]
     bound, status = np.nan, "greedy"
     if method == "exact":
@@ -503,8 +506,7 @@ def solve_capacitated(
         found, bound, status = exact_sites(p, sites, time_limit_s=left, mip_gap=mip_gap)
         steps.append("HiGHS branch and bound on the capacitated MILP")
         if assign(p, found).objective >= assign(p, sites).objective - 1e-9:
-            sites = _rank(p, found)
-    before = assign(p, [])
+            sites = _rank(p, found, before)
     ranked, gains, split, changes = _ranked(p, sites, before)
     objective = split.objective
     if method == "greedy":
@@ -559,23 +561,15 @@ def served_share(
     return np.minimum(1.0, share + (0.0 if mobile is None else mobile))
 
 
-def _rank(p: CapacitatedProblem, sites: list[int]) -> list[int]:
+def _rank(p: CapacitatedProblem, sites: list[int], before: Assignment) -> list[int]:
     """Order a set of sites by greedy marginal gain (mandatory first)."""
-    sub = CapacitatedProblem(
-        p.matrix,
-        p.fixed,
-        p.users,
-        p.value,
-        p.capacity,
-        p.fixed_capacity,
-        p.costs,
-        p.base,
+    sub = dataclasses.replace(
+        p,
         k=len(sites),
         budget=None,
-        mandatory=p.mandatory,
         excluded=tuple(int(j) for j in np.setdiff1d(np.arange(p.n_sites), sites)),
     )
-    order = greedy_sites(sub)
+    order = greedy_sites(sub, before)
     return order + [j for j in sites if j not in order]
 
 
