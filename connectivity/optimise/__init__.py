@@ -6,7 +6,8 @@ bottom; then :mod:`~connectivity.optimise.policy` (every threshold and time shar
 :mod:`~connectivity.optimise.greedy`, :mod:`~connectivity.optimise.local_search`,
 :mod:`~connectivity.optimise.reduction` (merging and dominance),
 :mod:`~connectivity.optimise.highs` (the only module that imports ``highspy``),
-:mod:`~connectivity.optimise.bounds` and :mod:`~connectivity.optimise.dives`; then
+:mod:`~connectivity.optimise.bounds`, :mod:`~connectivity.optimise.kernel` (kernel search on
+what the Lagrangian relaxation keeps choosing) and :mod:`~connectivity.optimise.dives`; then
 :mod:`~connectivity.optimise.strategy`, which picks a path up front and runs it, and
 :mod:`~connectivity.optimise.models`, the spopt-like classes over it.
 """

@@ -18,6 +18,8 @@ from connectivity.optimise.policy import DEFAULT_POLICY, Policy
 from connectivity.optimise.problem import Problem
 from connectivity.optimise.solution import Ranking
 
+_BLOCK = 256  # candidates whose swaps are weighed at once by the interchange
+
 
 @dataclass(frozen=True)
 class Swapped:
@@ -109,18 +111,28 @@ class _Swaps:
         position win.
         """
         usable = (self.gain > 1e-9) & (self.position < 0) & ~self.blocked
-        rows = np.flatnonzero(usable)  # a net gain never exceeds the added gain
+        rows = np.flatnonzero(usable)
         if not len(rows):
             return None
-        net = self.gain[rows, None] - self._loss()[None, :] + self.overlap[rows]
-        best_j = np.argmax(net, axis=1)
-        best_net = net[np.arange(len(rows)), best_j]
-        top = float(best_net.max())
-        if not top > 1e-9:
+        # candidates by added gain (then index), in blocks: a net gain never exceeds the added
+        # gain, so once a block's greatest gain is no more than the best net found, no later
+        # candidate can beat it (the first best in this order is the tie-break's winner)
+        rows = rows[np.lexsort((rows, -self.gain[rows]))]
+        loss = self._loss()
+        top, pick = 1e-9, None
+        for lo in range(0, len(rows), _BLOCK):
+            block = rows[lo : lo + _BLOCK]
+            if not self.gain[block[0]] > top:
+                break
+            net = self.gain[block, None] - loss[None, :] + self.overlap[block]
+            best_j = np.argmax(net, axis=1)
+            best_net = net[np.arange(len(block)), best_j]
+            i = int(np.argmax(best_net))
+            if best_net[i] > top:
+                top, pick = float(best_net[i]), (int(best_j[i]), int(block[i]))
+        if pick is None:
             return None
-        tied = np.flatnonzero(best_net == top)
-        pick = tied[np.lexsort((rows[tied], -self.gain[rows[tied]]))[0]]
-        j, a = int(best_j[pick]), int(rows[pick])
+        j, a = pick
         return (j, a) if self._exact_net(j, a) > 1e-9 else None
 
     def _exact_net(self, j: int, a: int) -> float:

@@ -7,12 +7,14 @@
   site covers, or that existing coverage fills, stay out of it).
 - :func:`dominated_sites` finds the sites that can be left out of the MILP.
 
-Each returns values; :func:`prepare` computes the merge and the dominance once per problem.
+Each returns values; :func:`prepare` computes the merge once per problem, and the dominance
+when the MILP first needs it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -53,17 +55,24 @@ class Merged:
 
 @dataclass(frozen=True, eq=False)
 class Prepared:
-    """A problem with its merged cells and dominated sites, computed once."""
+    """A problem with its merged cells, and its dominated sites once first asked for.
+
+    Only the MILP leaves dominated sites out; finding them took 0.46 s at 40,000 x 10,000 x
+    800 m, which the greedy method does not spend.
+    """
 
     problem: Problem
     merged: Merged
-    dominated: np.ndarray
+
+    @cached_property
+    def dominated(self) -> np.ndarray:
+        """The sites :func:`dominated_sites` finds (computed once, when first asked for)."""
+        return dominated_sites(self.problem, self.merged.q)
 
 
 def prepare(problem: Problem) -> Prepared:
-    """Merge a problem's open cells and find its dominated sites."""
-    merged = merge_cells(problem)
-    return Prepared(problem=problem, merged=merged, dominated=dominated_sites(problem, merged.q))
+    """Merge a problem's open cells (dominated sites are found when first asked for)."""
+    return Prepared(problem=problem, merged=merge_cells(problem))
 
 
 def identical_rows(

@@ -2,8 +2,10 @@
 
 Every solve starts from the greedy plan, so a plan is always at hand. Then, by :class:`Path`:
 
-- ``greedy``: the plan's gap to the LP relaxation's bound where that is cheap, else to a
-  Lagrangian bound at PDLP's multipliers; iterated local search unless the bound proves it;
+- ``greedy``: on k-site models, kernel search on the sites the Lagrangian relaxation keeps
+  choosing; the plan's gap to the LP relaxation's bound where that is cheap, else to a
+  Lagrangian bound (at PDLP's multipliers, or the kernel search's); iterated local search
+  unless the bound proves it;
 - ``exact, PDLP``: k-site models whose LP relaxation is too large to solve (city grids with
   large radii): PDLP approximates it, a dive over the sites it values most and local search
   give the plan, PDLP's multipliers the bound;
@@ -40,6 +42,7 @@ from connectivity.optimise.dives import (
 )
 from connectivity.optimise.greedy import greedy, rank_selection
 from connectivity.optimise.highs import Relaxation, pdlp_relaxation, seconds_left, solve_milp
+from connectivity.optimise.kernel import kernel_search
 from connectivity.optimise.local_search import interchange, iterated_interchange
 from connectivity.optimise.policy import DEFAULT_POLICY, Policy
 from connectivity.optimise.problem import InfeasibleError, Problem, check_feasible
@@ -128,8 +131,10 @@ def solve(
         warm = greedy(problem, progress if method == "greedy" else None)
         steps.append("greedy")
         # the exact method's LP dive improves its own plan by interchange, and keeps the
-        # greedy plan only when that is better: the greedy plan's interchange is not needed
-        if method == "greedy" or not dive_applies(prepared, policy):
+        # greedy plan only when that is better; the greedy method's kernel search ends in
+        # an interchange of its own: the greedy plan's interchange is not needed
+        kernel = method == "greedy" and problem.swaps_apply
+        if not kernel and (method == "greedy" or not dive_applies(prepared, policy)):
             warm = _interchange(problem, warm, policy, steps)
     except InfeasibleError as error:
         if method == "greedy":
@@ -223,9 +228,12 @@ def _greedy_path(
 ) -> tuple[Ranking, float, _Status]:
     """Return the greedy plan, improved by local search unless a bound proves it optimal.
 
-    The bound is the LP relaxation's where it is cheap, else PDLP's multipliers or
-    subgradient steps. Local search stops at the time limit (counted from ``start``, when
-    :func:`solve` began); the bound holds whenever it stops.
+    On k-site models the kernel search (:mod:`connectivity.optimise.kernel`) improves the plan
+    first, and its subgradient steps bound it. The bound is then tightened by the LP
+    relaxation's where it is cheap, else PDLP's multipliers or subgradient steps; after a
+    kernel search, only when ``policy.greedy_tighter_bound_s`` of the time limit are left.
+    Local search stops at the time limit (counted from ``start``, when :func:`solve` began);
+    the bound holds whenever it stops.
     """
     p = prepared.problem
     bound = np.nan
@@ -234,7 +242,18 @@ def _greedy_path(
         rest = seconds_left(time_limit_s, start, floor=policy.greedy_bound_min_s)
         return cap if rest is None else min(cap, rest)
 
-    if prepared.merged.nnz <= policy.lp_bound_max_nnz:  # the LP bound, when cheap
+    kernelled = kernel_search(
+        prepared, warm, policy=policy, max_seconds=seconds_left(time_limit_s, start)
+    )
+    tighten = True
+    if kernelled is not None:
+        steps.append(
+            f"kernel search ({kernelled.steps} subgradient steps, {kernelled.kernel_sites} sites)"
+        )
+        warm = kernelled.ranking
+        rest = seconds_left(time_limit_s, start)
+        tighten = rest is None or rest >= policy.greedy_tighter_bound_s
+    if tighten and prepared.merged.nnz <= policy.lp_bound_max_nnz:  # the LP bound, when cheap
         try:
             lp = solve_milp(prepared, left(policy.lp_bound_max_s), 1e-4, relax=True, policy=policy)
         except OptimisationError:  # the LP did not finish in time: Lagrangian bound
@@ -242,12 +261,14 @@ def _greedy_path(
         if lp is not None and lp.x is not None:
             bound = lp.bound
             steps.append("LP bound")
-    if not np.isfinite(bound):  # too large for the LP: PDLP's multipliers, if any
+    if tighten and not np.isfinite(bound):  # too large for the LP: PDLP's multipliers, if any
         relaxed = pdlp_relaxation(prepared, left(policy.pdlp_bound_s), policy=policy)
         steps.append("Lagrangian bound" + (" at PDLP's multipliers" if relaxed else ""))
         bound = _relaxed_bound(
             prepared, warm, mip_gap, relaxed, policy, max_seconds=left(policy.pdlp_bound_s)
         )
+    if kernelled is not None:  # the kernel's subgradient steps bound the plan too
+        bound = kernelled.bound if not np.isfinite(bound) else min(bound, kernelled.bound)
     ranking = warm
     if not relative_gap(p.objective(warm), bound, minimise=p.minimise) <= 1e-6:
         rest = seconds_left(time_limit_s, start)

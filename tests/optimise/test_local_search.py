@@ -9,7 +9,13 @@ from hypothesis import strategies as st
 from scipy import sparse
 
 from connectivity.coverage import coverage_matrix
-from connectivity.optimise import MaximalCovering, Problem, covered_weight, rank_selection
+from connectivity.optimise import (
+    MaximalCovering,
+    Problem,
+    covered_weight,
+    local_search,
+    rank_selection,
+)
 from connectivity.optimise.greedy import greedy
 from connectivity.optimise.local_search import interchange, iterated_interchange
 
@@ -65,3 +71,33 @@ def test_local_search_stops_when_the_plan_reaches_the_bound() -> None:
     assert covered_weight(m, w, found.ranking.sites, np.zeros(5)) == 5
     assert found.rounds == 0
     assert iterated_interchange(problem, plan).rounds > 0  # without the bound, it goes on
+
+
+@settings(max_examples=200, deadline=None)
+@given(instances(max_sites=9, max_cells=12), st.integers(1, 4), st.data())
+def test_the_interchange_takes_the_best_swap(inst, k, data) -> None:
+    # candidates are weighed in blocks (two here) and the blocks left unweighed once no
+    # candidate in them can beat the best swap found: the swap taken is still the best one
+    matrix, weights, existing, _ = inst
+    n_sites = matrix.shape[0]
+    k = min(k, n_sites)
+    problem = Problem.from_arrays(matrix, weights, k=k, existing=existing)
+    if not problem.swaps_apply:
+        return
+    chosen = data.draw(st.lists(st.integers(0, n_sites - 1), min_size=k, max_size=k, unique=True))
+    before = covered_weight(matrix, weights, chosen, existing)
+    nets = {
+        (j, a): covered_weight(matrix, weights, [*chosen[:j], a, *chosen[j + 1 :]], existing)
+        - before
+        for j in range(k)
+        for a in range(n_sites)
+        if a not in chosen
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(local_search, "_BLOCK", 2)
+        found = local_search._Swaps(problem, list(chosen)).best()
+    top = max(nets.values(), default=0.0)
+    if top <= 1e-9:
+        assert found is None
+    else:
+        assert found is not None and nets[found] == pytest.approx(top)

@@ -71,7 +71,9 @@ def test_each_kind_of_model_takes_its_path() -> None:
     target = SetCovering(m, w, 0.3, costs=costs).solve("exact").solution
     assert target.path == "exact, HiGHS"
     greedy = MaximalCovering(m, w, k=3).solve("greedy").solution
-    assert greedy.path == "greedy" and greedy.steps[:2] == ("greedy", "interchange")
+    assert greedy.path == "greedy" and greedy.steps[1].startswith("kernel search")
+    budgeted = BudgetedMaximalCovering(m, w, 4.0, costs=costs).solve("greedy").solution
+    assert budgeted.steps[:2] == ("greedy", "interchange")  # no kernel search under a budget
 
 
 def test_many_identical_cells_are_solved_as_kinds() -> None:
