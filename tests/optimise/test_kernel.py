@@ -12,7 +12,13 @@ from connectivity.optimise.kernel import kernel_search
 from connectivity.optimise.local_search import interchange
 from connectivity.optimise.reduction import prepare
 
-from .oracles import brute, city_instance, instances, k_and_exclusions
+from .oracles import (
+    assert_keeps_the_rules_and_never_loses,
+    brute,
+    city_instance,
+    instances,
+    k_and_exclusions,
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -31,10 +37,8 @@ def test_kernel_search_keeps_the_rules_and_bounds_the_optimum(inst, k, data) -> 
     if found is None:  # k-site models with more sites than k only
         assert not problem.swaps_apply or n_sites <= k
         return
-    sites = set(found.ranking.sites.tolist())
-    assert len(sites) <= k and not sites & excluded and set(mandatory) <= sites
-    value = covered_weight(matrix, weights, list(sites), existing)
-    assert value >= problem.objective(warm) - 1e-9
+    assert_keeps_the_rules_and_never_loses(found.ranking, warm, inst, k, excluded, set(mandatory))
+    value = covered_weight(matrix, weights, found.ranking.sites, existing)
     best = brute(
         matrix,
         weights,
